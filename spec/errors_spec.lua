@@ -1,0 +1,88 @@
+-- Bad configs: exit 1, a message naming file:line or the key, and the
+-- output folder left exactly as it was.
+local uf = require("uf")
+
+local function expect_failure(config, pattern, files)
+  local dir = uf.project(config, files)
+  uf.write(dir .. "/_build/prod/systemd/lib/systemd/system/keep.service", "[Unit]\n")
+  local before = uf.snapshot(dir)
+  local r = uf.run({ "deploy.lua" }, dir)
+  local after = uf.snapshot(dir)
+  uf.rm(dir)
+  assert.are.equal(1, r.code, r.stderr)
+  assert.are.equal("", r.stdout)
+  assert.truthy(r.stderr:find(pattern, 1, true), "expected «" .. pattern .. "» in:\n" .. r.stderr)
+  assert.are.equal(before, after)
+  return r.stderr
+end
+
+describe("a bad config", function()
+  it("with a syntax error names file and line", function()
+    local err = expect_failure('local x = 1\nreturn { app_name = "x"\n', "unitforge: deploy.lua:3:")
+    assert.truthy(err:find("'}' expected", 1, true))
+  end)
+
+  it("with a runtime error shows file:line and a short traceback", function()
+    local err = expect_failure('local function f()\n  error("boom")\nend\nreturn { app_name = f() }\n',
+      "unitforge: deploy.lua:2: boom")
+    assert.truthy(err:find("stack traceback:", 1, true))
+    assert.truthy(err:find("deploy.lua:4:", 1, true))
+  end)
+
+  it("that errors inside a computed value names its line", function()
+    expect_failure('return { app_name = "x",\n  deploy_dir = function(c)\n    return nil .. "x"\n  end }\n',
+      "deploy.lua:3:")
+  end)
+
+  it("returning something other than a table says what it got", function()
+    expect_failure('return 42', "deploy.lua: the config must return a service table")
+  end)
+
+  it("with an unknown key suggests the right one", function()
+    expect_failure('return { app_name = "x", deplyo_dir = "/x" }',
+      "deploy.lua: deplyo_dir: unknown key (did you mean 'deploy_dir'?)")
+  end)
+
+  it("with a ref to an unknown key names the line and suggests", function()
+    expect_failure('return { app_name = "x",\n exec_start = { ref.deplyo_dir, "/bin/x" } }',
+      "deploy.lua:2: ref.deplyo_dir: unknown key (did you mean 'deploy_dir'?)")
+  end)
+
+  it("with a cycle through functions names the path", function()
+    expect_failure([[return { app_name = "x",
+      deploy_dir = function(c) return c.current_dir .. "/.." end }]],
+      "deploy.lua: deploy_dir: cycle: deploy_dir -> current_dir -> deploy_dir")
+  end)
+
+  it("with a cycle through refs names the path", function()
+    expect_failure('return { app_name = "x", exec_start = ref.exec_stop, exec_stop = ref.exec_start }',
+      "cycle: exec_start -> exec_stop -> exec_start")
+  end)
+
+  it("that joins a ref with .. is told to use a part list", function()
+    expect_failure('return { app_name = "x", exec_start = ref.deploy_dir .. "/x" }', "use a part list")
+  end)
+
+  it("with a newline in a value never writes it", function()
+    expect_failure('return { app_name = "x", env_vars = { "A=1\\nExecStartPre=/bin/evil" } }',
+      "cannot write this value into a unit: the value contains a newline")
+  end)
+
+  it("with a control character in a value never writes it", function()
+    expect_failure('return { app_name = "x", app_user = "a\\rb" }', "control character")
+  end)
+
+  it("with release_system none and no exec_start names exec_start", function()
+    expect_failure('return { app_name = "x", release_system = "none" }',
+      "deploy.lua: exec_start: required when release_system is \"none\"")
+  end)
+
+  it("that cannot write its output exits 3", function()
+    local dir = uf.project('return { app_name = "foo_bar" }')
+    uf.write(dir .. "/blocker", "a file, not a folder")
+    local r = uf.run({ "deploy.lua", "--out", "blocker" }, dir)
+    uf.rm(dir)
+    assert.are.equal(3, r.code, r.stderr)
+    assert.truthy(r.stderr:find("blocker", 1, true), r.stderr)
+  end)
+end)

@@ -1,0 +1,67 @@
+-- Writing: atomic, idempotent, reported; --stdout, --dry-run and --out.
+local uf = require("uf")
+
+local UNIT = "_build/prod/systemd/lib/systemd/system/foo-bar.service"
+
+describe("output", function()
+  local dir
+  before_each(function() dir = uf.project('return { app_name = "foo_bar" }') end)
+  after_each(function() uf.rm(dir) end)
+
+  it("leaves an unchanged unit untouched on the second run", function()
+    assert.are.equal(0, uf.run({ "deploy.lua" }, dir).code)
+    local before = uf.snapshot(dir)
+    uf.sh("sleep 0.05")
+    local r = uf.run({ "deploy.lua" }, dir)
+    assert.are.equal(0, r.code)
+    assert.are.equal("unchanged " .. UNIT .. "\n", r.stdout)
+    assert.are.equal(before, uf.snapshot(dir))
+  end)
+
+  it("reports an update when the config changes, leaving no temporary files", function()
+    assert.are.equal(0, uf.run({ "deploy.lua" }, dir).code)
+    uf.write(dir .. "/deploy.lua", 'return { app_name = "foo_bar", umask = "0077" }')
+    local r = uf.run({ "deploy.lua" }, dir)
+    assert.are.equal("updated " .. UNIT .. "\n", r.stdout)
+    assert.truthy(uf.read(dir .. "/" .. UNIT):find("\nUMask=0077\n", 1, true))
+    local listing = io.popen("ls -A " .. uf.quote(dir .. "/_build/prod/systemd/lib/systemd/system")):read("a")
+    assert.are.equal("foo-bar.service\n", listing)
+  end)
+
+  it("writes nothing with --stdout", function()
+    local before = uf.snapshot(dir)
+    local r = uf.run({ "deploy.lua", "--stdout" }, dir)
+    assert.are.equal(0, r.code)
+    assert.truthy(r.stdout:match("^%[Unit%]"))
+    assert.are.equal(before, uf.snapshot(dir))
+  end)
+
+  it("says what would change with --dry-run and writes nothing", function()
+    local before = uf.snapshot(dir)
+    local r = uf.run({ "deploy.lua", "--dry-run" }, dir)
+    assert.are.equal(0, r.code)
+    assert.are.equal("would create " .. UNIT .. "\n", r.stdout)
+    assert.are.equal(before, uf.snapshot(dir))
+  end)
+
+  it("writes under --out DIR/lib/systemd/system", function()
+    local r = uf.run({ "deploy.lua", "--out", "dist" }, dir)
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("created dist/lib/systemd/system/foo-bar.service\n", r.stdout)
+    assert.truthy(uf.exists(dir .. "/dist/lib/systemd/system/foo-bar.service"))
+  end)
+
+  it("prints several units like systemctl cat", function()
+    uf.write(dir .. "/deploy.lua", 'return { app_name = "foo_bar", restart_method = "systemd_flag" }')
+    local r = uf.run({ "deploy.lua", "--stdout" }, dir)
+    assert.are.equal(0, r.code, r.stderr)
+    assert.truthy(r.stdout:match("^# foo%-bar%.service\n%[Unit%]"), r.stdout)
+    assert.truthy(r.stdout:find("\n\n# foo-bar-restart.path\n", 1, true), r.stdout)
+  end)
+
+  it("writes unit files readable by everyone", function()
+    assert.are.equal(0, uf.run({ "deploy.lua" }, dir).code)
+    local mode = io.popen("stat -c %a " .. uf.quote(dir .. "/" .. UNIT)):read("l")
+    assert.are.equal("644", mode)
+  end)
+end)

@@ -1,0 +1,144 @@
+-- Helpers for the specs: run the unitforge binary as a user would and
+-- look at what it left behind.
+local M = {}
+
+M.bin = os.getenv("UNITFORGE_BIN") or "build/unitforge"
+M.root = os.getenv("UNITFORGE_ROOT") or "."
+if M.root:sub(1, 1) ~= "/" then M.root = os.getenv("PWD") .. "/" .. M.root end
+if M.bin:sub(1, 1) ~= "/" then M.bin = os.getenv("PWD") .. "/" .. M.bin end
+
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function capture(command)
+  local p = assert(io.popen(command))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+function M.sh(command)
+  local ok, _, code = os.execute(command)
+  return ok and 0 or code
+end
+
+function M.tmpdir()
+  return (capture("mktemp -d /tmp/ufspec.XXXXXX"):gsub("\n$", ""))
+end
+
+function M.rm(path)
+  if path and path:match("^/tmp/ufspec%.") then M.sh("rm -rf " .. M.quote(path)) end
+end
+
+function M.mkdir(path)
+  assert(M.sh("mkdir -p " .. M.quote(path)) == 0)
+end
+
+function M.write(path, text, mode)
+  M.mkdir(path:match("^(.*)/[^/]*$") or ".")
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  if mode then M.sh("chmod " .. mode .. " " .. M.quote(path)) end
+end
+
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.exists(path)
+  return M.sh("test -e " .. M.quote(path)) == 0
+end
+
+-- Runs unitforge with `args` (a list) in folder `cwd`; returns a table
+-- {code, stdout, stderr}.
+function M.run(args, cwd)
+  local quoted = {}
+  for i, a in ipairs(args) do quoted[i] = M.quote(a) end
+  local out, err = os.tmpname(), os.tmpname()
+  local command = ("cd %s && %s %s >%s 2>%s </dev/null"):format(
+    M.quote(cwd or "."), M.quote(M.bin), table.concat(quoted, " "), out, err)
+  local code = M.sh(command)
+  local result = { code = code, stdout = M.read(out), stderr = M.read(err) }
+  os.remove(out)
+  os.remove(err)
+  return result
+end
+
+-- A fingerprint of a folder tree: paths, sizes, modes, mtimes and
+-- contents, to prove a failed run left it exactly as it was.
+function M.snapshot(dir)
+  return capture(("cd %s 2>/dev/null && find . -printf '%%p %%s %%m %%T@\\n' | sort && "
+    .. "find . -type f -exec sha256sum {} + | sort"):format(M.quote(dir)))
+end
+
+-- Writes `config` as deploy.lua in a new folder (plus any `files`,
+-- path -> text) and returns the folder.
+function M.project(config, files)
+  local dir = M.tmpdir()
+  if config then M.write(dir .. "/deploy.lua", config) end
+  for path, text in pairs(files or {}) do M.write(dir .. "/" .. path, text) end
+  return dir
+end
+
+-- Generates the config's units with --stdout and returns the text.
+function M.unit_text(config, extra_args)
+  local dir = M.project(config)
+  local args = { "deploy.lua", "--stdout" }
+  for _, a in ipairs(extra_args or {}) do args[#args + 1] = a end
+  local r = M.run(args, dir)
+  M.rm(dir)
+  assert(r.code == 0, "unitforge failed: " .. tostring(r.stderr))
+  return r.stdout
+end
+
+-- The lines of a unit text.
+function M.lines(text)
+  local t = {}
+  for line in text:gmatch("([^\n]*)\n") do t[#t + 1] = line end
+  return t
+end
+
+-- The executables a unit runs (Exec*= lines, prefixes stripped).
+local function executables(text)
+  local found = {}
+  for value in text:gmatch("\nExec%a*=([^\n]*)") do
+    local path = value:gsub("^[-@:+!]+", ""):match("^(%S+)")
+    if path and path:sub(1, 1) == "/" then found[#found + 1] = path end
+  end
+  return found
+end
+
+-- Strict `systemd-analyze verify` of every unit file in `units_dir`:
+-- the units go into a throw-away root that holds systemd's own units and
+-- stub executables for every command they run. Returns exit code and
+-- output; strict success is code 0 with empty output.
+function M.verify(units_dir)
+  local root = M.tmpdir()
+  M.mkdir(root .. "/etc/systemd/system")
+  M.mkdir(root .. "/usr/lib/systemd")
+  M.sh(("cp -a /usr/lib/systemd/system %s/usr/lib/systemd/"):format(M.quote(root)))
+  local units = {}
+  for name in capture("ls " .. M.quote(units_dir)):gmatch("[^\n]+") do
+    local text = M.read(units_dir .. "/" .. name)
+    M.write(root .. "/etc/systemd/system/" .. name, text)
+    units[#units + 1] = M.quote(root .. "/etc/systemd/system/" .. name)
+    for _, exe in ipairs(executables("\n" .. text)) do
+      M.write(root .. exe, "#!/bin/sh\n", "755")
+    end
+  end
+  local out = os.tmpname()
+  local code = M.sh(("systemd-analyze verify --man=no --root=%s %s >%s 2>&1"):format(
+    M.quote(root), table.concat(units, " "), out))
+  local output = M.read(out)
+  os.remove(out)
+  M.rm(root)
+  return code, output
+end
+
+return M

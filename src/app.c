@@ -1,0 +1,102 @@
+#include "app.h"
+
+#include "cli.h"
+#include "config_file.h"
+#include "failure.h"
+#include "lua_env.h"
+#include "mix_project.h"
+#include "output.h"
+#include "render.h"
+#include "resolver.h"
+#include "template_init.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The folder of the config file, pushed as a string ("." for none). */
+static const char *push_config_dir(lua_State *L, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return lua_pushliteral(L, ".");
+    if (slash == path)
+        return lua_pushliteral(L, "/");
+    return lua_pushlstring(L, path, (size_t)(slash - path));
+}
+
+/* Resolves every service of the list on top of the stack; pushes the
+ * array of their resolved configs. */
+static void resolve_services(lua_State *L, const struct run_context *ctx)
+{
+    int services = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, services);
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, services, i);
+        resolver_resolve(L, -1, ctx);
+        lua_pop(L, 1); /* origins: `show` will want them */
+        lua_rawseti(L, -3, i);
+        lua_pop(L, 1);
+    }
+}
+
+static void generate(lua_State *L, int configs, const struct options *opts)
+{
+    render_init(L);
+    lua_newtable(L);
+    int units = lua_gettop(L);
+    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
+        lua_rawgeti(L, configs, i);
+        render_service(L, -1, units);
+        lua_pop(L, 1);
+    }
+    output_check(L, units, opts->config_path);
+    output_emit(L, units, opts);
+    lua_pop(L, 1);
+}
+
+/* Everything runs inside this one protected function, so that even an
+ * allocation failure during set-up is reported instead of a panic. */
+static int protected_main(lua_State *L)
+{
+    const struct options *opts = lua_touserdata(L, 1);
+    char app_name[256];
+    struct run_context ctx = {
+        .config_path = opts->config_path,
+        .config_dir = push_config_dir(L, opts->config_path),
+        .env = opts->env,
+        .out = opts->out,
+    };
+    if (mix_project_app_name(ctx.config_dir, app_name, sizeof app_name))
+        ctx.mix_app_name = app_name;
+    lua_env_setup(L, ctx.config_dir, opts->env);
+    config_file_load(L, opts->config_path, opts->env);
+    resolve_services(L, &ctx);
+    int configs = lua_gettop(L);
+    if (opts->command == COMMAND_INIT)
+        template_init(L, configs, opts->force);
+    else
+        generate(L, configs, opts);
+    return 0;
+}
+
+int app_run(const struct options *opts)
+{
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        fputs("unitforge: not enough memory to start Lua\n", stderr);
+        return EXIT_INVALID_CONFIG;
+    }
+    lua_pushcfunction(L, failure_message_handler);
+    lua_pushcfunction(L, protected_main);
+    lua_pushlightuserdata(L, (void *)opts);
+    int status = lua_pcall(L, 1, 0, 1);
+    int exit_status = status == LUA_OK ? EXIT_SUCCESS_STATUS : (int)failure_report(L);
+    if (fflush(stdout) != 0 && exit_status == EXIT_SUCCESS_STATUS) {
+        perror("unitforge: cannot write to standard output");
+        exit_status = EXIT_IO;
+    }
+    lua_close(L);
+    return exit_status;
+}

@@ -1,0 +1,138 @@
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "Usage: unitforge [COMMAND] FILE.lua [OPTIONS]\n"
+    "\n"
+    "Turns a Lua config into systemd units.\n"
+    "\n"
+    "Commands:\n"
+    "  generate    write the units (the default command)\n"
+    "  init        copy the built-in templates into templates_dir for editing\n"
+    "\n"
+    "Options:\n"
+    "  --env NAME   environment name, seen by the config as `env` (default: prod)\n"
+    "  --out DIR    output folder; units go to DIR/lib/systemd/system\n"
+    "               (default: _build/<mix_env>/systemd)\n"
+    "  --stdout     print the units instead of writing them\n"
+    "  --dry-run    report what would be created or updated; write nothing\n"
+    "  --force      init: overwrite templates that were edited\n"
+    "  --help       show this help\n"
+    "  --version    show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 invalid configuration, 2 usage error,\n"
+    "3 I/O error while writing.\n";
+
+static enum cli_result usage_error(const char *fmt, const char *arg)
+{
+    fputs("unitforge: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'unitforge --help'.\n", stderr);
+    return CLI_USAGE_ERROR;
+}
+
+/* The env name becomes a folder of the output path (_build/<env>/...),
+ * so nothing that could climb out of it is accepted. */
+static int env_name_is_safe(const char *env)
+{
+    if (!*env || strcmp(env, ".") == 0 || strcmp(env, "..") == 0)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)env; *p; p++)
+        if (*p == '/' || *p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int parse_command(const char *word, enum command *command)
+{
+    if (strcmp(word, "generate") == 0)
+        *command = COMMAND_GENERATE;
+    else if (strcmp(word, "init") == 0)
+        *command = COMMAND_INIT;
+    else
+        return 0;
+    return 1;
+}
+
+/* Options taking a value accept both "--opt value" and "--opt=value". */
+static const char *option_value(const char *name, int argc, char **argv, int *i)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0)
+        return NULL;
+    if (argv[*i][len] == '=')
+        return argv[*i] + len + 1;
+    if (argv[*i][len] != '\0')
+        return NULL;
+    if (*i + 1 >= argc)
+        return "";
+    return argv[++*i];
+}
+
+static enum cli_result parse_flag(const char *arg, struct options *opts)
+{
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return CLI_DONE;
+    }
+    if (strcmp(arg, "--version") == 0) {
+        printf("unitforge %s\n", UNITFORGE_VERSION);
+        return CLI_DONE;
+    }
+    if (strcmp(arg, "--stdout") == 0)
+        opts->to_stdout = 1;
+    else if (strcmp(arg, "--dry-run") == 0)
+        opts->dry_run = 1;
+    else if (strcmp(arg, "--force") == 0)
+        opts->force = 1;
+    else
+        return usage_error("unknown option '%s'", arg);
+    return CLI_RUN;
+}
+
+static enum cli_result parse_argument(const char *arg, struct options *opts, int *seen_command)
+{
+    if (!*seen_command && !opts->config_path && parse_command(arg, &opts->command)) {
+        *seen_command = 1;
+        return CLI_RUN;
+    }
+    if (opts->config_path)
+        return usage_error("unexpected argument '%s'", arg);
+    opts->config_path = arg;
+    return CLI_RUN;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct options *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->env = "prod";
+    int seen_command = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value;
+        enum cli_result r = CLI_RUN;
+        if ((value = option_value("--env", argc, argv, &i))) {
+            if (!env_name_is_safe(value))
+                return usage_error("--env '%s' is not a valid environment name "
+                                   "(it names a folder: not empty, no '/', not '.' or '..')", value);
+            opts->env = value;
+        } else if ((value = option_value("--out", argc, argv, &i))) {
+            if (!*value)
+                return usage_error("%s", "--out needs a folder");
+            opts->out = value;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            r = parse_flag(arg, opts);
+        } else {
+            r = parse_argument(arg, opts, &seen_command);
+        }
+        if (r != CLI_RUN)
+            return r;
+    }
+    if (!opts->config_path)
+        return usage_error("%s", "no config file given (unitforge FILE.lua)");
+    if (opts->to_stdout && opts->dry_run)
+        return usage_error("%s", "--stdout and --dry-run cannot be combined");
+    return CLI_RUN;
+}

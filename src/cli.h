@@ -1,0 +1,27 @@
+#ifndef UNITFORGE_CLI_H
+#define UNITFORGE_CLI_H
+
+enum command {
+    COMMAND_GENERATE,
+    COMMAND_INIT,
+};
+
+struct options {
+    enum command command;
+    const char *config_path;
+    const char *env;    /* --env, "prod" when not given */
+    const char *out;    /* --out, NULL for the per-service default */
+    int to_stdout;
+    int dry_run;
+    int force;
+};
+
+enum cli_result {
+    CLI_RUN,        /* options are complete: run the command */
+    CLI_DONE,       /* --help or --version was printed */
+    CLI_USAGE_ERROR /* a message was printed to stderr */
+};
+
+enum cli_result cli_parse(int argc, char **argv, struct options *opts);
+
+#endif

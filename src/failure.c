@@ -1,0 +1,127 @@
+#include "failure.h"
+
+#include <lauxlib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAILURE_TYPE "unitforge.failure"
+#define TRACEBACK_FRAMES 8
+
+static void push_failure(lua_State *L, enum exit_status status, int message_index)
+{
+    message_index = lua_absindex(L, message_index);
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, status);
+    lua_setfield(L, -2, "status");
+    lua_pushvalue(L, message_index);
+    lua_setfield(L, -2, "message");
+    luaL_setmetatable(L, FAILURE_TYPE);
+}
+
+static void ensure_metatable(lua_State *L)
+{
+    luaL_newmetatable(L, FAILURE_TYPE);
+    lua_pop(L, 1);
+}
+
+void failure_raise_top(lua_State *L, enum exit_status status)
+{
+    ensure_metatable(L);
+    push_failure(L, status, -1);
+    lua_error(L);
+    abort(); /* lua_error does not return; this tells the compiler */
+}
+
+void failure_raise(lua_State *L, enum exit_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    failure_raise_top(L, status);
+}
+
+/* Only frames of Lua files are shown: the user cares about deploy.lua:12,
+ * not about the host's C functions or embedded helpers. */
+static void append_traceback(lua_State *L, luaL_Buffer *b)
+{
+    lua_Debug ar;
+    int shown = 0;
+    for (int level = 1; lua_getstack(L, level, &ar) && shown < TRACEBACK_FRAMES; level++) {
+        if (!lua_getinfo(L, "Sln", &ar) || ar.source[0] != '@' || ar.currentline <= 0)
+            continue;
+        if (shown++ == 0)
+            luaL_addstring(b, "\nstack traceback:");
+        lua_pushfstring(L, "\n\t%s:%d: in %s", ar.short_src, ar.currentline,
+                        ar.name ? ar.name : (*ar.what == 'm' ? "main chunk" : "function"));
+        luaL_addvalue(b);
+    }
+}
+
+static int is_failure(lua_State *L, int index)
+{
+    if (!lua_getmetatable(L, index))
+        return 0;
+    luaL_getmetatable(L, FAILURE_TYPE);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
+int failure_message_handler(lua_State *L)
+{
+    lua_settop(L, 1);
+    if (is_failure(L, 1))
+        return 1;
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, msg);
+    append_traceback(L, &b);
+    luaL_pushresult(&b);
+    ensure_metatable(L);
+    push_failure(L, EXIT_INVALID_CONFIG, -1);
+    return 1;
+}
+
+/* Every line gets the program name so that multi-error reports read as
+ * a list in a deploy log. */
+static void print_prefixed(const char *msg)
+{
+    const char *line = msg;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (line[0] == '\t' || strncmp(line, "stack traceback:", 16) == 0)
+            fprintf(stderr, "%.*s\n", (int)len, line);
+        else
+            fprintf(stderr, "unitforge: %.*s\n", (int)len, line);
+        line += len + (end ? 1 : 0);
+    }
+}
+
+enum exit_status failure_report(lua_State *L)
+{
+    enum exit_status status = EXIT_INVALID_CONFIG;
+    const char *msg = NULL;
+    if (is_failure(L, -1)) {
+        lua_getfield(L, -1, "status");
+        status = (enum exit_status)lua_tointeger(L, -1);
+        lua_getfield(L, -2, "message");
+        msg = lua_tostring(L, -1);
+        lua_pop(L, 2); /* the failure table keeps the message alive */
+    } else {
+        msg = lua_tostring(L, -1);
+    }
+    print_prefixed(msg ? msg : "unknown error");
+    lua_pop(L, 1);
+    return status;
+}

@@ -1,0 +1,30 @@
+#ifndef UNITFORGE_FAILURE_H
+#define UNITFORGE_FAILURE_H
+
+#include <lua.h>
+
+/* Exit statuses of CONFIG.md "Output and failure". */
+enum exit_status {
+    EXIT_SUCCESS_STATUS = 0,
+    EXIT_INVALID_CONFIG = 1,
+    EXIT_USAGE = 2,
+    EXIT_IO = 3,
+};
+
+/* Raises a unitforge failure: a Lua error whose value carries the exit
+ * status and a message that is already complete (no traceback is added,
+ * because it names a key or a file rather than a line of Lua). */
+void failure_raise(lua_State *L, enum exit_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+
+/* Raises a failure with the string on top of the stack as message. */
+void failure_raise_top(lua_State *L, enum exit_status status) __attribute__((noreturn));
+
+/* Message handler for lua_pcall: turns a plain Lua error into a failure
+ * whose message ends with a short traceback of the user's files. */
+int failure_message_handler(lua_State *L);
+
+/* Prints the failure at the top of the stack and returns its exit status. */
+enum exit_status failure_report(lua_State *L);
+
+#endif

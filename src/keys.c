@@ -1,0 +1,396 @@
+#include "keys.h"
+
+#include "resolver.h"
+
+#include <ctype.h>
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *push_string(struct resolver *r, const char *s)
+{
+    lua_pushstring(resolver_state(r), s);
+    return "default";
+}
+
+static const char *push_path(struct resolver *r, const char *parent_key, const char *child)
+{
+    const char *parent = resolver_string(r, parent_key);
+    lua_State *L = resolver_state(r);
+    if (parent)
+        lua_pushfstring(L, "%s/%s", parent, child);
+    else
+        lua_pushnil(L);
+    return "default";
+}
+
+static const char *push_copy_of(struct resolver *r, const char *key)
+{
+    resolver_push(r, key);
+    return "default";
+}
+
+static const char *push_empty_list(struct resolver *r)
+{
+    lua_newtable(resolver_state(r));
+    return "default";
+}
+
+static const char *push_false(struct resolver *r)
+{
+    lua_pushboolean(resolver_state(r), 0);
+    return "default";
+}
+
+/* ---- names ---- */
+
+static const char *default_app_name(struct resolver *r)
+{
+    const struct run_context *ctx = resolver_context(r);
+    if (!ctx->mix_app_name)
+        resolver_fail(r, "app_name", "not set, and no mix.exs with `app: :name` beside %s to read it from",
+                      ctx->config_path);
+    lua_pushstring(resolver_state(r), ctx->mix_app_name);
+    return "mix.exs";
+}
+
+/* foo_bar -> FooBar, my_API -> MyApi */
+static const char *default_module_name(struct resolver *r)
+{
+    const char *app = resolver_string(r, "app_name");
+    luaL_Buffer b;
+    luaL_buffinit(resolver_state(r), &b);
+    for (int start_of_piece = 1; app && *app; app++) {
+        if (*app == '_') {
+            start_of_piece = 1;
+            continue;
+        }
+        luaL_addchar(&b, (char)(start_of_piece ? toupper((unsigned char)*app) : tolower((unsigned char)*app)));
+        start_of_piece = 0;
+    }
+    luaL_pushresult(&b);
+    return "default";
+}
+
+static const char *default_ext_name(struct resolver *r)
+{
+    lua_State *L = resolver_state(r);
+    const char *app = resolver_string(r, "app_name");
+    luaL_gsub(L, app ? app : "", "_", "-");
+    return "default";
+}
+
+static const char *default_release_name(struct resolver *r) { return push_copy_of(r, "app_name"); }
+static const char *default_service_name(struct resolver *r) { return push_copy_of(r, "ext_name"); }
+static const char *default_app_user(struct resolver *r) { return push_copy_of(r, "ext_name"); }
+static const char *default_syslog_identifier(struct resolver *r) { return push_copy_of(r, "service_name"); }
+static const char *default_current_copy(struct resolver *r) { return push_copy_of(r, "current_dir"); }
+
+/* ---- paths ---- */
+
+static const char *default_base_dir(struct resolver *r) { return push_string(r, "/srv"); }
+static const char *default_deploy_dir(struct resolver *r)
+{
+    const char *ext = resolver_string(r, "ext_name");
+    return push_path(r, "base_dir", ext ? ext : "");
+}
+static const char *default_releases_dir(struct resolver *r) { return push_path(r, "deploy_dir", "releases"); }
+static const char *default_scripts_dir(struct resolver *r) { return push_path(r, "deploy_dir", "bin"); }
+static const char *default_flags_dir(struct resolver *r) { return push_path(r, "deploy_dir", "flags"); }
+static const char *default_current_dir(struct resolver *r) { return push_path(r, "deploy_dir", "current"); }
+
+static const char *default_mix_env(struct resolver *r) { return push_string(r, resolver_context(r)->env); }
+static const char *default_env_lang(struct resolver *r) { return push_string(r, "en_US.utf8"); }
+
+static const char *default_output_dir(struct resolver *r)
+{
+    const struct run_context *ctx = resolver_context(r);
+    lua_State *L = resolver_state(r);
+    if (ctx->out) {
+        lua_pushfstring(L, "%s/lib/systemd/system", ctx->out);
+    } else {
+        const char *mix_env = resolver_string(r, "mix_env");
+        lua_pushfstring(L, "_build/%s/systemd/lib/systemd/system",
+                        mix_env && *mix_env ? mix_env : ctx->env);
+    }
+    return "default";
+}
+
+static const char *default_templates_dir(struct resolver *r)
+{
+    lua_pushfstring(resolver_state(r), "%s/rel/templates/systemd", resolver_context(r)->config_dir);
+    return "default";
+}
+
+/* ---- directories (OPTIONS.md section 2) ---- */
+
+#define DIR_KIND_DEFAULTS(kind, base)                                                  \
+    static const char *default_##kind##_directory(struct resolver *r)                  \
+    {                                                                                  \
+        return push_copy_of(r, "service_name");                                        \
+    }                                                                                  \
+    static const char *default_##kind##_directory_base(struct resolver *r)             \
+    {                                                                                  \
+        return push_string(r, base);                                                   \
+    }                                                                                  \
+    static const char *default_##kind##_dir(struct resolver *r)                        \
+    {                                                                                  \
+        const char *name = resolver_string(r, #kind "_directory");                     \
+        return push_path(r, #kind "_directory_base", name ? name : "");                \
+    }
+
+DIR_KIND_DEFAULTS(runtime, "/run")
+DIR_KIND_DEFAULTS(configuration, "/etc")
+DIR_KIND_DEFAULTS(logs, "/var/log")
+DIR_KIND_DEFAULTS(state, "/var/lib")
+DIR_KIND_DEFAULTS(cache, "/var/cache")
+DIR_KIND_DEFAULTS(tmp, "/var/tmp")
+
+static const char *default_directory_mode(struct resolver *r) { return push_string(r, "750"); }
+static const char *default_preserve(struct resolver *r) { return push_string(r, "no"); }
+
+/* ---- process ---- */
+
+static const char *default_release_system(struct resolver *r) { return push_string(r, "mix"); }
+static const char *default_service_type(struct resolver *r) { return push_string(r, "simple"); }
+
+static const char *default_start_command(struct resolver *r)
+{
+    const char *system = resolver_string(r, "release_system");
+    const char *type = resolver_string(r, "service_type");
+    int forking = type && strcmp(type, "forking") == 0;
+    if (system && strcmp(system, "distillery") == 0)
+        return push_string(r, forking ? "start" : "foreground");
+    if (system && strcmp(system, "none") == 0) {
+        lua_pushnil(resolver_state(r));
+        return "default";
+    }
+    return push_string(r, forking ? "daemon" : "start");
+}
+
+static int release_system_is_none(struct resolver *r)
+{
+    const char *system = resolver_string(r, "release_system");
+    return system && strcmp(system, "none") == 0;
+}
+
+static const char *default_exec_start(struct resolver *r)
+{
+    if (release_system_is_none(r))
+        resolver_fail(r, "exec_start", "required when release_system is \"none\"");
+    lua_State *L = resolver_state(r);
+    const char *wrap = resolver_string(r, "exec_start_wrap");
+    const char *current = resolver_string(r, "current_dir");
+    const char *release = resolver_string(r, "release_name");
+    const char *command = resolver_string(r, "start_command");
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (wrap && *wrap) {
+        /* mix_systemd glued the wrapper onto the command (OPTIONS.md 7.1) */
+        size_t len = strlen(wrap);
+        while (len > 0 && wrap[len - 1] == ' ')
+            len--;
+        luaL_addlstring(&b, wrap, len);
+        luaL_addchar(&b, ' ');
+    }
+    lua_pushfstring(L, "%s/bin/%s", current ? current : "", release ? release : "");
+    luaL_addvalue(&b);
+    if (command && *command) {
+        luaL_addchar(&b, ' ');
+        luaL_addstring(&b, command);
+    }
+    luaL_pushresult(&b);
+    return "default";
+}
+
+static const char *default_exec_stop(struct resolver *r)
+{
+    if (release_system_is_none(r)) {
+        lua_pushnil(resolver_state(r));
+        return "default";
+    }
+    const char *current = resolver_string(r, "current_dir");
+    const char *release = resolver_string(r, "release_name");
+    lua_pushfstring(resolver_state(r), "%s/bin/%s stop", current ? current : "", release ? release : "");
+    return "default";
+}
+
+static const char *default_pid_file(struct resolver *r)
+{
+    const char *base = resolver_string(r, "runtime_directory_base");
+    const char *dir = resolver_string(r, "runtime_directory");
+    const char *app = resolver_string(r, "app_name");
+    lua_pushfstring(resolver_state(r), "%s/%s/%s.pid", base ? base : "", dir ? dir : "", app ? app : "");
+    return "default";
+}
+
+static const char *default_restart(struct resolver *r) { return push_string(r, "always"); }
+static const char *default_umask(struct resolver *r) { return push_string(r, "0027"); }
+static const char *default_restart_method(struct resolver *r) { return push_string(r, "systemctl"); }
+
+static const char *default_limit_nofile(struct resolver *r)
+{
+    lua_pushinteger(resolver_state(r), 65535);
+    return "default";
+}
+
+static const char *default_systemd_version(struct resolver *r)
+{
+    lua_pushinteger(resolver_state(r), 235);
+    return "default";
+}
+
+static const char *default_expand_keys(struct resolver *r)
+{
+    static const char *const names[] = {
+        "env_files", "env_vars", "runtime_environment_service_script", "exec_start",
+        "exec_start_pre", "exec_start_wrap", "exec_stop", "read_write_paths",
+        "read_only_paths", "inaccessible_paths",
+    };
+    lua_State *L = resolver_state(r);
+    lua_createtable(L, (int)(sizeof names / sizeof names[0]), 0);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return "default";
+}
+
+#define DIR_KIND_KEYS(kind)                                                        \
+    {#kind "_directory", KEY_STRING, default_##kind##_directory},                  \
+    {#kind "_directory_base", KEY_STRING, default_##kind##_directory_base},        \
+    {#kind "_directory_mode", KEY_STRING, default_directory_mode},                 \
+    {#kind "_dir", KEY_STRING, default_##kind##_dir}
+
+const struct key_spec keys_all[] = {
+    {"app_name", KEY_STRING, default_app_name},
+    {"module_name", KEY_STRING, default_module_name},
+    {"release_name", KEY_STRING, default_release_name},
+    {"ext_name", KEY_STRING, default_ext_name},
+    {"service_name", KEY_STRING, default_service_name},
+    {"app_user", KEY_STRING, default_app_user},
+    {"app_group", KEY_STRING, default_app_user},
+    {"syslog_identifier", KEY_STRING, default_syslog_identifier},
+    {"base_dir", KEY_STRING, default_base_dir},
+    {"deploy_dir", KEY_STRING, default_deploy_dir},
+    {"releases_dir", KEY_STRING, default_releases_dir},
+    {"scripts_dir", KEY_STRING, default_scripts_dir},
+    {"flags_dir", KEY_STRING, default_flags_dir},
+    {"current_dir", KEY_STRING, default_current_dir},
+    {"working_dir", KEY_STRING, default_current_copy},
+    {"root_directory", KEY_STRING, default_current_copy},
+    {"output_dir", KEY_STRING, default_output_dir},
+    {"templates_dir", KEY_STRING, default_templates_dir},
+    {"mix_env", KEY_STRING, default_mix_env},
+    {"env_lang", KEY_STRING, default_env_lang},
+    {"dirs", KEY_LIST, push_empty_list},
+    DIR_KIND_KEYS(runtime),
+    DIR_KIND_KEYS(configuration),
+    DIR_KIND_KEYS(logs),
+    DIR_KIND_KEYS(state),
+    DIR_KIND_KEYS(cache),
+    DIR_KIND_KEYS(tmp),
+    {"runtime_directory_preserve", KEY_STRING, default_preserve},
+    {"release_system", KEY_STRING, default_release_system},
+    {"service_type", KEY_STRING, default_service_type},
+    {"start_command", KEY_STRING, default_start_command},
+    {"exec_start", KEY_STRING, default_exec_start},
+    {"exec_stop", KEY_STRING, default_exec_stop},
+    {"exec_start_pre", KEY_LIST, push_empty_list},
+    {"exec_start_wrap", KEY_STRING, NULL},
+    {"pid_file", KEY_STRING, default_pid_file},
+    {"restart", KEY_STRING, default_restart},
+    {"restart_sec", KEY_STRING, NULL},
+    {"timeout_start_sec", KEY_STRING, NULL},
+    {"limit_nofile", KEY_INTEGER, default_limit_nofile},
+    {"limit_core", KEY_STRING, NULL},
+    {"umask", KEY_STRING, default_umask},
+    {"env_vars", KEY_LIST, push_empty_list},
+    {"env_files", KEY_LIST, push_empty_list},
+    {"unit_after_targets", KEY_LIST, push_empty_list},
+    {"systemd_version", KEY_INTEGER, default_systemd_version},
+    {"restart_method", KEY_STRING, default_restart_method},
+    {"runtime_environment_service_script", KEY_STRING, NULL},
+    {"runtime_environment_unit_after_targets", KEY_LIST, push_empty_list},
+    {"paranoia", KEY_BOOLEAN, push_false},
+    {"chroot", KEY_BOOLEAN, push_false},
+    {"read_write_paths", KEY_LIST, push_empty_list},
+    {"read_only_paths", KEY_LIST, push_empty_list},
+    {"inaccessible_paths", KEY_LIST, push_empty_list},
+    {"expand_keys", KEY_LIST, default_expand_keys},
+    {"expand_keys_extra", KEY_LIST, push_empty_list},
+    {"filters", KEY_FUNCTIONS, push_empty_list},
+    {"hooks", KEY_TABLE, NULL},
+};
+const size_t keys_count = sizeof keys_all / sizeof keys_all[0];
+
+/* Lookups happen for every key of every service, so the table is searched
+ * through an index sorted by name instead of walked. */
+static const struct key_spec *sorted_keys[sizeof keys_all / sizeof keys_all[0]];
+
+static int compare_specs(const void *a, const void *b)
+{
+    return strcmp((*(const struct key_spec *const *)a)->name, (*(const struct key_spec *const *)b)->name);
+}
+
+static int compare_name_to_spec(const void *name, const void *spec)
+{
+    return strcmp((const char *)name, (*(const struct key_spec *const *)spec)->name);
+}
+
+const struct key_spec *keys_find(const char *name)
+{
+    if (!sorted_keys[0]) {
+        for (size_t i = 0; i < keys_count; i++)
+            sorted_keys[i] = &keys_all[i];
+        qsort(sorted_keys, keys_count, sizeof sorted_keys[0], compare_specs);
+    }
+    const struct key_spec *const *found =
+        bsearch(name, sorted_keys, keys_count, sizeof sorted_keys[0], compare_name_to_spec);
+    return found ? *found : NULL;
+}
+
+/* Levenshtein distance, capped: names longer than this are never close. */
+#define SUGGEST_MAX_LEN 64
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t row[SUGGEST_MAX_LEN + 1];
+    if (la > SUGGEST_MAX_LEN || lb > SUGGEST_MAX_LEN)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t best = diagonal + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb];
+}
+
+const char *keys_suggest(const char *name)
+{
+    const char *best = NULL;
+    size_t limit = strlen(name) / 3 + 1, best_distance = 0;
+    if (limit > 3)
+        limit = 3;
+    for (size_t i = 0; i < keys_count; i++) {
+        size_t d = edit_distance(name, keys_all[i].name);
+        if (d <= limit && (!best || d < best_distance)) {
+            best = keys_all[i].name;
+            best_distance = d;
+        }
+    }
+    return best;
+}

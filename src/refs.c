@@ -1,0 +1,125 @@
+#include "refs.h"
+
+#include "keys.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+#define REF_TYPE "unitforge.ref"
+#define SPECIFIER_TYPE "unitforge.specifier"
+
+/* The letters systemd.unit(5) lists as specifiers ('%' itself excluded:
+ * a literal percent sign needs no specifier). */
+static const char specifier_letters[] = "aAbBCEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY";
+
+static int forbid_concat(lua_State *L)
+{
+    return luaL_error(L, "a ref or specifier cannot be joined with '..'; "
+                         "use a part list instead: {\"prefix\", ref.key, \"suffix\"}");
+}
+
+static int ref_tostring(lua_State *L)
+{
+    lua_getiuservalue(L, 1, 1);
+    lua_pushfstring(L, "ref.%s", lua_tostring(L, -1));
+    return 1;
+}
+
+static int specifier_tostring(lua_State *L)
+{
+    lua_getiuservalue(L, 1, 1);
+    lua_pushfstring(L, "specifier.%s", lua_tostring(L, -1));
+    return 1;
+}
+
+/* ref.KEY: creates the ref once and caches it in the ref table, so a
+ * config that builds thousands of services does not allocate per use. */
+static int ref_index(lua_State *L)
+{
+    const char *key = luaL_checkstring(L, 2);
+    if (!keys_find(key)) {
+        const char *hint = keys_suggest(key);
+        return luaL_error(L, "ref.%s: unknown key%s%s%s", key, hint ? " (did you mean '" : "",
+                          hint ? hint : "", hint ? "'?)" : "");
+    }
+    lua_newuserdatauv(L, 0, 1);
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, REF_TYPE);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+static int specifier_index(lua_State *L)
+{
+    size_t len;
+    const char *letter = luaL_checklstring(L, 2, &len);
+    if (len != 1 || !strchr(specifier_letters, letter[0]))
+        return luaL_error(L, "specifier.%s: systemd has no such specifier", letter);
+    lua_newuserdatauv(L, 0, 1);
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, SPECIFIER_TYPE);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+static int forbid_assignment(lua_State *L)
+{
+    return luaL_error(L, "ref and specifier are read-only");
+}
+
+static void install_object_type(lua_State *L, const char *type, lua_CFunction tostring)
+{
+    luaL_newmetatable(L, type);
+    lua_pushcfunction(L, forbid_concat);
+    lua_setfield(L, -2, "__concat");
+    lua_pushcfunction(L, tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+}
+
+static void install_factory(lua_State *L, const char *global, lua_CFunction index)
+{
+    lua_newtable(L);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, forbid_assignment);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+    lua_setglobal(L, global);
+}
+
+void refs_install(lua_State *L)
+{
+    install_object_type(L, REF_TYPE, ref_tostring);
+    install_object_type(L, SPECIFIER_TYPE, specifier_tostring);
+    install_factory(L, "ref", ref_index);
+    install_factory(L, "specifier", specifier_index);
+}
+
+static const char *object_name(lua_State *L, int index, const char *type)
+{
+    if (!luaL_testudata(L, index, type))
+        return NULL;
+    lua_getiuservalue(L, index, 1);
+    const char *name = lua_tostring(L, -1);
+    lua_pop(L, 1); /* the userdata keeps its name alive */
+    return name;
+}
+
+const char *refs_key(lua_State *L, int index)
+{
+    return object_name(L, index, REF_TYPE);
+}
+
+int refs_specifier(lua_State *L, int index)
+{
+    const char *letter = object_name(L, index, SPECIFIER_TYPE);
+    return letter ? letter[0] : 0;
+}

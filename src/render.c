@@ -1,0 +1,231 @@
+#include "render.h"
+
+#include "embedded.h"
+#include "failure.h"
+#include "file_io.h"
+#include "keys.h"
+#include "lua_env.h"
+#include "template.h"
+#include "unit_value.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Registry keys (their addresses are unique). */
+static const char template_env_key;
+static const char template_cache_key;
+
+struct unit_kind {
+    const char *template;
+    const char *suffix; /* appended to service_name */
+    const char *kind;   /* systemd unit type, for filters */
+};
+
+static const struct unit_kind main_unit = {"systemd.service.tmpl", ".service", "service"};
+static const struct unit_kind restart_path = {"restart.path.tmpl", "-restart.path", "path"};
+static const struct unit_kind restart_service = {"restart.service.tmpl", "-restart.service", "service"};
+static const struct unit_kind runtime_env = {"runtime-environment.service.tmpl",
+                                             "-runtime-environment.service", "service"};
+
+const char *const render_template_names[] = {
+    "systemd.service.tmpl", "restart.path.tmpl", "restart.service.tmpl",
+    "runtime-environment.service.tmpl", NULL,
+};
+
+/* _emit(value): what `<%= value %>` writes. */
+static int template_emit(lua_State *L)
+{
+    const char *problem = NULL;
+    if (!unit_value_push(L, 1, &problem))
+        return luaL_error(L, "cannot write this value into a unit: %s", problem);
+    return 1;
+}
+
+static int forbid_global_assignment(lua_State *L)
+{
+    return luaL_error(L, "templates cannot set globals (tried '%s'); use local", luaL_tolstring(L, 2, NULL));
+}
+
+static int unknown_global(lua_State *L)
+{
+    return luaL_error(L, "unknown name '%s' in a template", luaL_tolstring(L, 2, NULL));
+}
+
+/* Templates see the helpers of unitforge.template, a few safe standard
+ * functions, and nothing they could write through. */
+static void push_template_env(lua_State *L)
+{
+    static const char *const std_names[] = {"ipairs", "pairs", "tostring", "tonumber", "type",
+                                            "error", "assert", "select", "next", "string",
+                                            "table", "math", "utf8", NULL};
+    lua_newtable(L);
+    for (const char *const *n = std_names; *n; n++) {
+        lua_getglobal(L, *n);
+        lua_setfield(L, -2, *n);
+    }
+    lua_env_require(L, "unitforge.template");
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_settable(L, -5);
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, template_emit);
+    lua_setfield(L, -2, "_emit");
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "concat");
+    lua_setfield(L, -3, "_concat");
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, unknown_global);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, forbid_global_assignment);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+}
+
+void render_init(lua_State *L)
+{
+    push_template_env(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &template_env_key);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &template_cache_key);
+}
+
+/* Pushes the cache entry for `key` and returns its type. */
+static int cache_get(lua_State *L, const char *key)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &template_cache_key);
+    int type = lua_getfield(L, -1, key);
+    lua_remove(L, -2);
+    return type;
+}
+
+/* Stores the value on top of the stack under `key`, leaving it there. */
+static void cache_set(lua_State *L, const char *key)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &template_cache_key);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, key);
+    lua_pop(L, 1);
+}
+
+static void compile(lua_State *L, const char *chunkname, const char *text, size_t len)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &template_env_key);
+    template_compile(L, chunkname, text, len, -1);
+    lua_remove(L, -2);
+}
+
+/* Pushes the compiled template at `path` and returns 1, or returns 0
+ * (pushing nothing) when there is no such file. */
+static int push_override(lua_State *L, const char *path)
+{
+    int type = cache_get(L, path);
+    if (type == LUA_TFUNCTION)
+        return 1;
+    lua_pop(L, 1);
+    if (type == LUA_TBOOLEAN)
+        return 0;
+    size_t len;
+    char *text = file_read(path, &len);
+    if (!text) {
+        if (errno != ENOENT)
+            failure_raise(L, EXIT_INVALID_CONFIG, "cannot read template %s: %s", path, strerror(errno));
+        lua_pushboolean(L, 0);
+        cache_set(L, path);
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushfstring(L, "@%s", path);
+    compile(L, lua_tostring(L, -1), text, len);
+    free(text);
+    lua_remove(L, -2);
+    cache_set(L, path);
+    return 1;
+}
+
+static void push_builtin(lua_State *L, const char *name)
+{
+    if (cache_get(L, name) == LUA_TFUNCTION)
+        return;
+    lua_pop(L, 1);
+    const struct embedded_file *builtin = embedded_find(embedded_templates, name);
+    lua_pushfstring(L, "=%s", name);
+    compile(L, lua_tostring(L, -1), builtin->data, builtin->len);
+    lua_remove(L, -2);
+    cache_set(L, name);
+}
+
+/* Pushes the compiled template: the file of that name in templates_dir
+ * when there is one, else the built-in one (mix_systemd failed without
+ * `init`; unitforge falls back file by file). */
+static void push_template(lua_State *L, const char *templates_dir, const char *name)
+{
+    const char *path = lua_pushfstring(L, "%s/%s", templates_dir ? templates_dir : ".", name);
+    int found = push_override(L, path);
+    lua_remove(L, found ? -2 : -1);
+    if (!found)
+        push_builtin(L, name);
+}
+
+static void render_unit(lua_State *L, int cfg, int units, const struct unit_kind *kind)
+{
+    lua_getfield(L, cfg, "templates_dir");
+    lua_getfield(L, cfg, "service_name");
+    const char *service = lua_tostring(L, -1);
+    push_template(L, lua_tostring(L, -2), kind->template);
+    lua_pushcfunction(L, failure_message_handler);
+    lua_insert(L, -2);
+    lua_pushvalue(L, cfg);
+    if (lua_pcall(L, 1, 1, -3) != LUA_OK)
+        lua_error(L);
+    if (lua_type(L, -1) != LUA_TSTRING)
+        failure_raise(L, EXIT_INVALID_CONFIG, "template %s returned a %s, not text", kind->template,
+                      luaL_typename(L, -1));
+    lua_createtable(L, 0, 5);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "text");
+    lua_pushfstring(L, "%s%s", service ? service : "", kind->suffix);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, kind->kind);
+    lua_setfield(L, -2, "kind");
+    lua_getfield(L, cfg, "output_dir");
+    lua_setfield(L, -2, "dir");
+    lua_pushstring(L, service);
+    lua_setfield(L, -2, "service");
+    lua_rawseti(L, units, (lua_Integer)lua_rawlen(L, units) + 1);
+    lua_pop(L, 3); /* message handler, service_name, templates_dir */
+}
+
+static int field_is(lua_State *L, int table, const char *key, const char *value)
+{
+    lua_getfield(L, table, key);
+    int same = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), value) == 0;
+    lua_pop(L, 1);
+    return same;
+}
+
+static int field_is_set(lua_State *L, int table, const char *key)
+{
+    lua_getfield(L, table, key);
+    int set = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return set;
+}
+
+void render_service(lua_State *L, int cfg, int units)
+{
+    cfg = lua_absindex(L, cfg);
+    units = lua_absindex(L, units);
+    render_unit(L, cfg, units, &main_unit);
+    if (field_is(L, cfg, "restart_method", "systemd_flag")) {
+        render_unit(L, cfg, units, &restart_path);
+        render_unit(L, cfg, units, &restart_service);
+    }
+    if (field_is_set(L, cfg, "runtime_environment_service_script"))
+        render_unit(L, cfg, units, &runtime_env);
+}

@@ -1,0 +1,17 @@
+#ifndef UNITFORGE_RENDER_H
+#define UNITFORGE_RENDER_H
+
+#include <lua.h>
+
+/* Sets up what every render of the run shares: the template globals and
+ * the cache of compiled templates (each template compiles once a run). */
+void render_init(lua_State *L);
+
+/* Appends to the array at `units` one entry {name, kind, dir, text,
+ * service} per unit the resolved config at `cfg` calls for. */
+void render_service(lua_State *L, int cfg, int units);
+
+/* The built-in template names, NULL-terminated (for `init`). */
+extern const char *const render_template_names[];
+
+#endif

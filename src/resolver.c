@@ -1,0 +1,428 @@
+#include "resolver.h"
+
+#include "failure.h"
+#include "keys.h"
+#include "refs.h"
+
+#include <lauxlib.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* Deep enough for any real chain of derived keys; deeper means a loop
+ * that the cycle check would report anyway. */
+#define MAX_RESOLVE_DEPTH 64
+#define MAX_PART_NESTING 32
+
+struct resolver {
+    lua_State *L;
+    const struct run_context *ctx;
+    int raw_ref;     /* the user's service table */
+    int values_ref;  /* key -> resolved value (NIL_MARK for nil) */
+    int origins_ref; /* key -> origin */
+    int view_ref;    /* the read-only `c` handed to functions */
+    int expand_ref;  /* set of keys whose values are part lists, or LUA_NOREF */
+    int depth;
+    const char *stack[MAX_RESOLVE_DEPTH];
+};
+
+/* A resolved nil must be told apart from "not resolved yet". */
+static const char nil_mark;
+#define NIL_MARK ((void *)&nil_mark)
+
+lua_State *resolver_state(struct resolver *r) { return r->L; }
+const struct run_context *resolver_context(struct resolver *r) { return r->ctx; }
+
+void resolver_fail(struct resolver *r, const char *key, const char *fmt, ...)
+{
+    lua_State *L = r->L;
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushfstring(L, "%s: %s: ", r->ctx->config_path, key);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    lua_concat(L, 2);
+    failure_raise_top(L, EXIT_INVALID_CONFIG);
+}
+
+static void fail_cycle(struct resolver *r, int from)
+{
+    lua_State *L = r->L;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = from; i < r->depth; i++) {
+        luaL_addstring(&b, r->stack[i]);
+        luaL_addstring(&b, " -> ");
+    }
+    luaL_addstring(&b, r->stack[from]);
+    luaL_pushresult(&b);
+    resolver_fail(r, r->stack[from], "cycle: %s", lua_tostring(L, -1));
+}
+
+static void enter(struct resolver *r, const char *key)
+{
+    for (int i = 0; i < r->depth; i++)
+        if (strcmp(r->stack[i], key) == 0)
+            fail_cycle(r, i);
+    if (r->depth == MAX_RESOLVE_DEPTH)
+        resolver_fail(r, key, "keys refer to each other more than %d deep", MAX_RESOLVE_DEPTH);
+    r->stack[r->depth++] = key;
+}
+
+static const struct key_spec *known_key(struct resolver *r, const char *key, const char *context)
+{
+    const struct key_spec *spec = keys_find(key);
+    if (!spec) {
+        const char *hint = keys_suggest(key);
+        lua_State *L = r->L;
+        lua_pushfstring(L, "%s: %s%s: unknown key%s%s%s", r->ctx->config_path, context, key,
+                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        failure_raise_top(L, EXIT_INVALID_CONFIG);
+    }
+    return spec;
+}
+
+/* ---- values the user wrote ---- */
+
+static void call_user_function(struct resolver *r, const char *key)
+{
+    lua_State *L = r->L;
+    int function = lua_gettop(L);
+    lua_pushcfunction(L, failure_message_handler);
+    lua_insert(L, function);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
+    int depth = r->depth;
+    int status = lua_pcall(L, 1, 1, function);
+    r->depth = depth; /* in case the function swallowed a failure with pcall */
+    if (status != LUA_OK)
+        lua_error(L); /* already a failure with the user's traceback */
+    lua_remove(L, function);
+    if (lua_type(L, -1) == LUA_TFUNCTION)
+        resolver_fail(r, key, "the function returned another function");
+}
+
+static int is_expand_key(struct resolver *r, const char *key);
+static void expand_part(struct resolver *r, const char *key, luaL_Buffer *b, int index, int nesting);
+
+static void push_ref_value(struct resolver *r, const char *key, const char *target)
+{
+    known_key(r, target, "ref.");
+    resolver_push(r, target);
+    if (lua_isnil(r->L, -1))
+        resolver_fail(r, key, "ref.%s has no value", target);
+}
+
+/* One piece of a part list: a string, number, ref, specifier, function
+ * of `c` or a nested list, appended to the buffer. The buffer sits below
+ * the working values, so every path leaves the stack as it found it. */
+static void expand_part(struct resolver *r, const char *key, luaL_Buffer *b, int index, int nesting)
+{
+    lua_State *L = r->L;
+    index = lua_absindex(L, index);
+    const char *target;
+    int letter;
+    if (nesting > MAX_PART_NESTING)
+        resolver_fail(r, key, "part lists nested more than %d deep", MAX_PART_NESTING);
+    luaL_checkstack(L, 4, "expanding a part list");
+    switch (lua_type(L, index)) {
+    case LUA_TSTRING:
+        lua_pushvalue(L, index);
+        luaL_addvalue(b);
+        return;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, index) || lua_tonumber(L, index) != (lua_Number)(lua_Integer)lua_tonumber(L, index))
+            luaL_tolstring(L, index, NULL);
+        else
+            lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tonumber(L, index));
+        luaL_addvalue(b);
+        return;
+    case LUA_TFUNCTION:
+        lua_pushvalue(L, index);
+        call_user_function(r, key);
+        expand_part(r, key, b, -1, nesting + 1);
+        lua_pop(L, 1);
+        return;
+    case LUA_TTABLE:
+        for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, index); i <= n; i++) {
+            lua_rawgeti(L, index, i);
+            expand_part(r, key, b, -1, nesting + 1);
+            lua_pop(L, 1);
+        }
+        return;
+    case LUA_TUSERDATA:
+        if ((target = refs_key(L, index))) {
+            push_ref_value(r, key, target);
+            if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+                resolver_fail(r, key, "ref.%s is a %s, not a string", target, luaL_typename(L, -1));
+            expand_part(r, key, b, -1, nesting + 1);
+            lua_pop(L, 1);
+            return;
+        }
+        if ((letter = refs_specifier(L, index))) {
+            luaL_addchar(b, SPECIFIER_MARK);
+            luaL_addchar(b, (char)letter);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    resolver_fail(r, key, "a part list holds strings, numbers, refs, specifiers and functions, not a %s",
+                  luaL_typename(L, index));
+}
+
+/* Replaces the value on top of the stack with the string its parts make. */
+static void expand_to_string(struct resolver *r, const char *key)
+{
+    lua_State *L = r->L;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    expand_part(r, key, &b, -2, 0);
+    luaL_pushresult(&b);
+    lua_remove(L, -2);
+}
+
+/* A list-valued key: each element is expanded on its own. */
+static void expand_list(struct resolver *r, const char *key)
+{
+    lua_State *L = r->L;
+    int list = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, list, i);
+        expand_to_string(r, key);
+        lua_rawseti(L, -2, i);
+    }
+    lua_remove(L, list);
+}
+
+/* Turns what the user wrote for a key (top of the stack) into its value:
+ * a bare ref becomes the referenced value, a function its result, and the
+ * part lists of expandable keys their strings. */
+static void normalize(struct resolver *r, const struct key_spec *spec)
+{
+    lua_State *L = r->L;
+    const char *target = refs_key(L, -1);
+    if (target) {
+        lua_pop(L, 1);
+        push_ref_value(r, spec->name, target);
+        return;
+    }
+    if (lua_type(L, -1) == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS) {
+        call_user_function(r, spec->name);
+        normalize(r, spec);
+        return;
+    }
+    if (!is_expand_key(r, spec->name))
+        return;
+    if (spec->type == KEY_LIST && lua_type(L, -1) == LUA_TTABLE)
+        expand_list(r, spec->name);
+    else if (spec->type == KEY_STRING && (lua_type(L, -1) == LUA_TTABLE || lua_type(L, -1) == LUA_TUSERDATA))
+        expand_to_string(r, spec->name);
+}
+
+static void build_expand_set(struct resolver *r)
+{
+    lua_State *L = r->L;
+    lua_newtable(L);
+    static const char *const lists[] = {"expand_keys", "expand_keys_extra"};
+    for (size_t l = 0; l < 2; l++) {
+        resolver_push(r, lists[l]);
+        for (lua_Integer i = 1; lua_type(L, -1) == LUA_TTABLE && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+            if (lua_type(L, -1) != LUA_TSTRING)
+                resolver_fail(r, lists[l], "expected key names, got a %s", luaL_typename(L, -1));
+            known_key(r, lua_tostring(L, -1), "");
+            lua_pushboolean(L, 1);
+            lua_rawset(L, -4);
+        }
+        lua_pop(L, 2);
+    }
+    r->expand_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+static int is_expand_key(struct resolver *r, const char *key)
+{
+    if (strcmp(key, "expand_keys") == 0 || strcmp(key, "expand_keys_extra") == 0)
+        return 0;
+    if (r->expand_ref == LUA_NOREF)
+        build_expand_set(r);
+    lua_rawgeti(r->L, LUA_REGISTRYINDEX, r->expand_ref);
+    int yes = lua_getfield(r->L, -1, key) != LUA_TNIL;
+    lua_pop(r->L, 2);
+    return yes;
+}
+
+/* ---- resolution ---- */
+
+static const char *compute(struct resolver *r, const struct key_spec *spec)
+{
+    lua_State *L = r->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->raw_ref);
+    int type = lua_getfield(L, -1, spec->name);
+    lua_remove(L, -2);
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        if (!spec->default_value) {
+            lua_pushnil(L);
+            return "default";
+        }
+        return spec->default_value(r);
+    }
+    normalize(r, spec);
+    return type == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS ? "computed" : "config";
+}
+
+static int push_cached(struct resolver *r, const char *key)
+{
+    lua_State *L = r->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
+    if (lua_getfield(L, -1, key) == LUA_TNIL) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_remove(L, -2);
+    if (lua_touserdata(L, -1) == NIL_MARK) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+    return 1;
+}
+
+static void store(struct resolver *r, const char *key, const char *origin)
+{
+    lua_State *L = r->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
+    if (lua_isnil(L, -2))
+        lua_pushlightuserdata(L, NIL_MARK);
+    else
+        lua_pushvalue(L, -2);
+    lua_setfield(L, -2, key);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->origins_ref);
+    lua_pushstring(L, origin);
+    lua_setfield(L, -2, key);
+    lua_pop(L, 2);
+}
+
+void resolver_push(struct resolver *r, const char *key)
+{
+    if (push_cached(r, key))
+        return;
+    const struct key_spec *spec = known_key(r, key, "");
+    enter(r, spec->name);
+    const char *origin = compute(r, spec);
+    r->depth--;
+    store(r, spec->name, origin);
+}
+
+const char *resolver_string(struct resolver *r, const char *key)
+{
+    resolver_push(r, key);
+    const char *s = lua_type(r->L, -1) == LUA_TSTRING ? lua_tostring(r->L, -1) : NULL;
+    lua_pop(r->L, 1); /* the values table keeps the string alive */
+    return s;
+}
+
+lua_Integer resolver_integer(struct resolver *r, const char *key, lua_Integer fallback)
+{
+    resolver_push(r, key);
+    int ok;
+    lua_Integer n = lua_tointegerx(r->L, -1, &ok);
+    lua_pop(r->L, 1);
+    return ok ? n : fallback;
+}
+
+/* ---- the view `c` ---- */
+
+static int view_index(lua_State *L)
+{
+    struct resolver *r = lua_touserdata(L, lua_upvalueindex(1));
+    const char *key = luaL_checkstring(L, 2);
+    resolver_push(r, key);
+    return 1;
+}
+
+static int view_assign(lua_State *L)
+{
+    return luaL_error(L, "the config view is read-only (tried to set '%s')", luaL_tolstring(L, 2, NULL));
+}
+
+static void make_view(struct resolver *r)
+{
+    lua_State *L = r->L;
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushlightuserdata(L, r);
+    lua_pushcclosure(L, view_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, view_assign);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    r->view_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Once everything is resolved the view must not reach the resolver any
+ * more (it lives on the C stack): it now reads the final values. */
+static void retire_view(struct resolver *r, int values)
+{
+    lua_State *L = r->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
+    lua_getmetatable(L, -1);
+    lua_pushvalue(L, values);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 2);
+}
+
+static void check_unknown_keys(struct resolver *r)
+{
+    lua_State *L = r->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->raw_ref);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            resolver_fail(r, luaL_tolstring(L, -1, NULL), "keys of a service table are names");
+        known_key(r, lua_tostring(L, -1), "");
+    }
+    lua_pop(L, 1);
+}
+
+static void drop_nil_marks(lua_State *L, int values)
+{
+    for (size_t i = 0; i < keys_count; i++) {
+        if (lua_getfield(L, values, keys_all[i].name) == LUA_TLIGHTUSERDATA) {
+            lua_pushnil(L);
+            lua_setfield(L, values, keys_all[i].name);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+void resolver_resolve(lua_State *L, int service, const struct run_context *ctx)
+{
+    struct resolver r = {.L = L, .ctx = ctx, .expand_ref = LUA_NOREF};
+    lua_pushvalue(L, service);
+    r.raw_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    r.values_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    r.origins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    make_view(&r);
+
+    check_unknown_keys(&r);
+    for (size_t i = 0; i < keys_count; i++) {
+        resolver_push(&r, keys_all[i].name);
+        lua_pop(L, 1);
+    }
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r.values_ref);
+    drop_nil_marks(L, lua_gettop(L));
+    retire_view(&r, lua_gettop(L));
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r.origins_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, r.raw_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, r.values_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, r.origins_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, r.view_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, r.expand_ref);
+}

@@ -1,0 +1,108 @@
+#include "unit_value.h"
+
+#include "refs.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+static int is_specifier_letter(char c)
+{
+    return c && strchr("aAbBCEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY", c) != NULL;
+}
+
+static const char *push_number(lua_State *L, int index)
+{
+    lua_Number n = lua_tonumber(L, index);
+    if (lua_isinteger(L, index))
+        return lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, index));
+    if (n == (lua_Number)(lua_Integer)n)
+        return lua_pushfstring(L, "%I", (LUAI_UACINT)(lua_Integer)n);
+    return lua_pushfstring(L, "%f", n);
+}
+
+const char *unit_value_push(lua_State *L, int index, const char **problem)
+{
+    if (lua_type(L, index) == LUA_TNUMBER)
+        return push_number(L, index);
+    if (lua_type(L, index) != LUA_TSTRING) {
+        *problem = lua_type(L, index) == LUA_TNIL ? "the value is nil" : "the value is not a string or number";
+        return NULL;
+    }
+    size_t len;
+    const char *s = lua_tolstring(L, index, &len);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == (unsigned char)SPECIFIER_MARK && i + 1 < len && is_specifier_letter(s[i + 1])) {
+            luaL_addchar(&b, '%');
+            luaL_addchar(&b, s[++i]);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            luaL_pushresult(&b);
+            lua_pop(L, 1);
+            *problem = ch == '\n' ? "the value contains a newline" : "the value contains a control character";
+            return NULL;
+        } else if (ch == '%') {
+            luaL_addstring(&b, "%%");
+        } else {
+            luaL_addchar(&b, (char)ch);
+        }
+    }
+    luaL_pushresult(&b);
+    return lua_tostring(L, -1);
+}
+
+/* Length of the UTF-8 sequence starting at s (at most `left` bytes), or 0
+ * when it is not a valid, shortest-form encoding of a scalar value. */
+static size_t utf8_sequence(const unsigned char *s, size_t left)
+{
+    size_t need;
+    unsigned int min, cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0)
+        need = 2, min = 0x80, cp = s[0] & 0x1f;
+    else if ((s[0] & 0xf0) == 0xe0)
+        need = 3, min = 0x800, cp = s[0] & 0x0f;
+    else if ((s[0] & 0xf8) == 0xf0)
+        need = 4, min = 0x10000, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (need > left)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return need;
+}
+
+const char *unit_value_check_text(const char *text, size_t len, int *line)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t line_start = 0;
+    *line = 1;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == '\n') {
+            if (i - line_start > UNIT_LINE_MAX)
+                return "line longer than systemd accepts";
+            (*line)++;
+            line_start = ++i;
+            continue;
+        }
+        if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
+            return "control character";
+        size_t n = utf8_sequence(s + i, len - i);
+        if (n == 0)
+            return "invalid UTF-8";
+        i += n;
+    }
+    if (len - line_start > UNIT_LINE_MAX)
+        return "line longer than systemd accepts";
+    if (len == 0 || s[len - 1] != '\n')
+        return "text does not end with a newline";
+    return NULL;
+}

@@ -1,0 +1,22 @@
+#ifndef UNITFORGE_UNIT_VALUE_H
+#define UNITFORGE_UNIT_VALUE_H
+
+#include <lua.h>
+#include <stddef.h>
+
+/* Longest line systemd reads from a unit file (LONG_LINE_MAX). */
+#define UNIT_LINE_MAX (1024 * 1024)
+
+/* Pushes the value at `index` as it must appear in a unit file: numbers
+ * in decimal, every literal '%' doubled, specifiers marked by refs.c
+ * turned back into "%X". Returns NULL (pushing nothing) and sets *problem
+ * when the value cannot be written: not a string or number, or holding a
+ * control character. */
+const char *unit_value_push(lua_State *L, int index, const char **problem);
+
+/* The first problem in a rendered unit text, or NULL when it may be
+ * written: control characters, invalid UTF-8, over-long lines, no final
+ * newline. *line receives the line of the problem. */
+const char *unit_value_check_text(const char *text, size_t len, int *line);
+
+#endif
