@@ -7,6 +7,10 @@ M.root = os.getenv("UNITFORGE_ROOT") or "."
 if M.root:sub(1, 1) ~= "/" then M.root = os.getenv("PWD") .. "/" .. M.root end
 if M.bin:sub(1, 1) ~= "/" then M.bin = os.getenv("PWD") .. "/" .. M.bin end
 
+-- UNITFORGE_WRAPPER runs every invocation under a tool, e.g. valgrind
+-- (see `make valgrind`).
+M.wrapper = os.getenv("UNITFORGE_WRAPPER") or ""
+
 function M.quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
@@ -61,8 +65,8 @@ function M.run(args, cwd)
   local quoted = {}
   for i, a in ipairs(args) do quoted[i] = M.quote(a) end
   local out, err = os.tmpname(), os.tmpname()
-  local command = ("cd %s && %s %s >%s 2>%s </dev/null"):format(
-    M.quote(cwd or "."), M.quote(M.bin), table.concat(quoted, " "), out, err)
+  local command = ("cd %s && %s %s %s >%s 2>%s </dev/null"):format(
+    M.quote(cwd or "."), M.wrapper, M.quote(M.bin), table.concat(quoted, " "), out, err)
   local code = M.sh(command)
   local result = { code = code, stdout = M.read(out), stderr = M.read(err) }
   os.remove(out)
