@@ -65,11 +65,39 @@ describe("a bad config", function()
 
   it("with a newline in a value never writes it", function()
     expect_failure('return { app_name = "x", env_vars = { "A=1\\nExecStartPre=/bin/evil" } }',
-      "cannot write this value into a unit: the value contains a newline")
+      "deploy.lua: env_vars[1]: contains a newline, got string \"A=1\\nExecStartPre=/bin/evil\"")
   end)
 
   it("with a control character in a value never writes it", function()
-    expect_failure('return { app_name = "x", app_user = "a\\rb" }', "control character")
+    expect_failure('return { app_name = "x", syslog_identifier = "a\\rb" }',
+      "deploy.lua: syslog_identifier: contains a control character")
+  end)
+
+  it("with a newline from a computed value names the key", function()
+    expect_failure('return { app_name = "x", exec_stop = function() return "/bin/x\\nExecStartPre=/evil" end }',
+      "deploy.lua: exec_stop: contains a newline")
+  end)
+
+  it("reports every problem of the run together", function()
+    local err = expect_failure([[return {
+      { app_name = "a", app_user = 42, umask = "999" },
+      { app_name = "b", dirs = { "runtime", "bogus" }, restrat = "always" },
+    }]], "deploy.lua: services[1].app_user: expected a string, got number 42")
+    assert.truthy(err:find("deploy.lua: services[1].umask: expected an octal mode", 1, true), err)
+    assert.truthy(err:find("deploy.lua: services[2].dirs[2]: not one of the allowed values", 1, true), err)
+    assert.truthy(err:find("deploy.lua: services[2].restrat: unknown key (did you mean 'restart'?)", 1, true), err)
+  end)
+
+  it("with a value the target systemd does not know names the version", function()
+    expect_failure('return { app_name = "x", service_type = "exec", systemd_version = 235 }',
+      'deploy.lua: service_type: "exec" needs systemd_version >= 240, target is 235')
+    expect_failure('return { app_name = "x", exec_start_pre = { "!/bin/x" }, systemd_version = 219 }',
+      "deploy.lua: exec_start_pre[1]: the '!' prefix needs systemd_version >= 235, target is 219")
+  end)
+
+  it("refuses Restart=always for a oneshot service", function()
+    expect_failure('return { app_name = "x", service_type = "oneshot", restart = "always" }',
+      "restart: systemd refuses Restart=always for oneshot services")
   end)
 
   it("with release_system none and no exec_start names exec_start", function()

@@ -45,6 +45,16 @@ describe("templates", function()
     assert.truthy(r.stderr:find("systemd.service.tmpl:2:", 1, true), r.stderr)
   end)
 
+  it("never write a value with a newline, naming the template line", function()
+    dir = uf.project('return { app_name = "foo_bar" }', {
+      [TEMPLATES .. "systemd.service.tmpl"] = '[Service]\n\nA=<%= "x\\nExecStart=/evil" %>\n',
+    })
+    local r = uf.run({ "deploy.lua" }, dir)
+    assert.are.equal(1, r.code)
+    assert.truthy(r.stderr:find("systemd.service.tmpl:3: cannot write this value into a unit: the value contains a newline", 1, true), r.stderr)
+    assert.falsy(uf.exists(dir .. "/_build"))
+  end)
+
   it("refuse an unclosed tag with the template's line", function()
     dir = uf.project('return { app_name = "foo_bar" }', {
       [TEMPLATES .. "systemd.service.tmpl"] = "[Service]\n\nA=<%= c.app_name\n",

@@ -9,6 +9,7 @@
 #include "render.h"
 #include "resolver.h"
 #include "template_init.h"
+#include "validate.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -25,20 +26,31 @@ static const char *push_config_dir(lua_State *L, const char *path)
     return lua_pushlstring(L, path, (size_t)(slash - path));
 }
 
-/* Resolves every service of the list on top of the stack; pushes the
- * array of their resolved configs. */
+/* Resolves and validates every service of the list on top of the stack;
+ * pushes the array of their resolved configs. Problems of all services
+ * are reported together. */
 static void resolve_services(lua_State *L, const struct run_context *ctx)
 {
     int services = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, services);
+    struct problems problems;
     lua_createtable(L, (int)n, 0);
+    int configs = lua_gettop(L);
+    problems_init(L, &problems);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, services, i);
         resolver_resolve(L, -1, ctx);
         lua_pop(L, 1); /* origins: `show` will want them */
-        lua_rawseti(L, -3, i);
+        if (n == 1)
+            lua_pushfstring(L, "%s: ", ctx->config_path);
+        else
+            lua_pushfstring(L, "%s: services[%d].", ctx->config_path, (int)i);
+        validate_service(L, -3, -2, lua_tostring(L, -1), &problems);
+        lua_pop(L, 1);
+        lua_rawseti(L, configs, i);
         lua_pop(L, 1);
     }
+    problems_raise(L, &problems);
 }
 
 static void generate(lua_State *L, int configs, const struct options *opts)

@@ -224,7 +224,13 @@ static const char *default_pid_file(struct resolver *r)
     return "default";
 }
 
-static const char *default_restart(struct resolver *r) { return push_string(r, "always"); }
+/* systemd refuses Restart=always for oneshot services: their default is
+ * systemd's own, "no". */
+static const char *default_restart(struct resolver *r)
+{
+    const char *type = resolver_string(r, "service_type");
+    return push_string(r, type && strcmp(type, "oneshot") == 0 ? "no" : "always");
+}
 static const char *default_umask(struct resolver *r) { return push_string(r, "0027"); }
 static const char *default_restart_method(struct resolver *r) { return push_string(r, "systemctl"); }
 
@@ -256,71 +262,86 @@ static const char *default_expand_keys(struct resolver *r)
     return "default";
 }
 
-#define DIR_KIND_KEYS(kind)                                                        \
-    {#kind "_directory", KEY_STRING, default_##kind##_directory},                  \
-    {#kind "_directory_base", KEY_STRING, default_##kind##_directory_base},        \
-    {#kind "_directory_mode", KEY_STRING, default_directory_mode},                 \
-    {#kind "_dir", KEY_STRING, default_##kind##_dir}
+static const char *const dir_kinds[] = {"runtime", "configuration", "logs", "state", "cache", "tmp", NULL};
+static const char *const preserve_choices[] = {"no", "yes", "restart", NULL};
+static const char *const release_systems[] = {"mix", "distillery", "none", NULL};
+static const char *const service_types[] = {"simple", "exec", "notify", "forking", "oneshot",
+                                            "notify-reload", NULL};
+static const char *const restart_choices[] = {"no", "always", "on-success", "on-failure",
+                                              "on-abnormal", "on-abort", "on-watchdog", NULL};
+static const char *const restart_methods[] = {"systemctl", "systemd_flag", "touch", NULL};
+
+#define STRING(name, def, format) {name, KEY_STRING, def, format, 0, NULL}
+#define OPTIONAL(type, name, def, format) {name, type, def, format, KEY_OPTIONAL, NULL}
+#define CHOICE(name, def, choices) {name, KEY_STRING, def, FORMAT_CHOICE, 0, choices}
+#define LIST(name, def, format) {name, KEY_LIST, def, format, 0, NULL}
+#define FLAG(name) {name, KEY_BOOLEAN, push_false, FORMAT_TEXT, KEY_OPTIONAL, NULL}
+
+#define DIR_KIND_KEYS(kind)                                                             \
+    STRING(#kind "_directory", default_##kind##_directory, FORMAT_RELATIVE_PATH),       \
+    STRING(#kind "_directory_base", default_##kind##_directory_base, FORMAT_ABSOLUTE_PATH), \
+    STRING(#kind "_directory_mode", default_directory_mode, FORMAT_OCTAL_MODE),         \
+    STRING(#kind "_dir", default_##kind##_dir, FORMAT_ABSOLUTE_PATH)
 
 const struct key_spec keys_all[] = {
-    {"app_name", KEY_STRING, default_app_name},
-    {"module_name", KEY_STRING, default_module_name},
-    {"release_name", KEY_STRING, default_release_name},
-    {"ext_name", KEY_STRING, default_ext_name},
-    {"service_name", KEY_STRING, default_service_name},
-    {"app_user", KEY_STRING, default_app_user},
-    {"app_group", KEY_STRING, default_app_user},
-    {"syslog_identifier", KEY_STRING, default_syslog_identifier},
-    {"base_dir", KEY_STRING, default_base_dir},
-    {"deploy_dir", KEY_STRING, default_deploy_dir},
-    {"releases_dir", KEY_STRING, default_releases_dir},
-    {"scripts_dir", KEY_STRING, default_scripts_dir},
-    {"flags_dir", KEY_STRING, default_flags_dir},
-    {"current_dir", KEY_STRING, default_current_dir},
-    {"working_dir", KEY_STRING, default_current_copy},
-    {"root_directory", KEY_STRING, default_current_copy},
-    {"output_dir", KEY_STRING, default_output_dir},
-    {"templates_dir", KEY_STRING, default_templates_dir},
-    {"mix_env", KEY_STRING, default_mix_env},
-    {"env_lang", KEY_STRING, default_env_lang},
-    {"dirs", KEY_LIST, push_empty_list},
+    STRING("app_name", default_app_name, FORMAT_APP_NAME),
+    STRING("module_name", default_module_name, FORMAT_TEXT),
+    STRING("release_name", default_release_name, FORMAT_RELATIVE_PATH),
+    STRING("ext_name", default_ext_name, FORMAT_UNIT_PREFIX),
+    STRING("service_name", default_service_name, FORMAT_UNIT_PREFIX),
+    STRING("app_user", default_app_user, FORMAT_USER_NAME),
+    STRING("app_group", default_app_user, FORMAT_USER_NAME),
+    STRING("syslog_identifier", default_syslog_identifier, FORMAT_TEXT),
+    STRING("base_dir", default_base_dir, FORMAT_ABSOLUTE_PATH),
+    STRING("deploy_dir", default_deploy_dir, FORMAT_ABSOLUTE_PATH),
+    STRING("releases_dir", default_releases_dir, FORMAT_ABSOLUTE_PATH),
+    STRING("scripts_dir", default_scripts_dir, FORMAT_ABSOLUTE_PATH),
+    STRING("flags_dir", default_flags_dir, FORMAT_ABSOLUTE_PATH),
+    STRING("current_dir", default_current_dir, FORMAT_ABSOLUTE_PATH),
+    STRING("working_dir", default_current_copy, FORMAT_ABSOLUTE_PATH),
+    STRING("root_directory", default_current_copy, FORMAT_ABSOLUTE_PATH),
+    STRING("output_dir", default_output_dir, FORMAT_TEXT),
+    STRING("templates_dir", default_templates_dir, FORMAT_TEXT),
+    OPTIONAL(KEY_STRING, "mix_env", default_mix_env, FORMAT_TEXT),
+    OPTIONAL(KEY_STRING, "env_lang", default_env_lang, FORMAT_TEXT),
+    {"dirs", KEY_LIST, push_empty_list, FORMAT_CHOICE, 0, dir_kinds},
     DIR_KIND_KEYS(runtime),
     DIR_KIND_KEYS(configuration),
     DIR_KIND_KEYS(logs),
     DIR_KIND_KEYS(state),
     DIR_KIND_KEYS(cache),
     DIR_KIND_KEYS(tmp),
-    {"runtime_directory_preserve", KEY_STRING, default_preserve},
-    {"release_system", KEY_STRING, default_release_system},
-    {"service_type", KEY_STRING, default_service_type},
-    {"start_command", KEY_STRING, default_start_command},
-    {"exec_start", KEY_STRING, default_exec_start},
-    {"exec_stop", KEY_STRING, default_exec_stop},
-    {"exec_start_pre", KEY_LIST, push_empty_list},
-    {"exec_start_wrap", KEY_STRING, NULL},
-    {"pid_file", KEY_STRING, default_pid_file},
-    {"restart", KEY_STRING, default_restart},
-    {"restart_sec", KEY_STRING, NULL},
-    {"timeout_start_sec", KEY_STRING, NULL},
-    {"limit_nofile", KEY_INTEGER, default_limit_nofile},
-    {"limit_core", KEY_STRING, NULL},
-    {"umask", KEY_STRING, default_umask},
-    {"env_vars", KEY_LIST, push_empty_list},
-    {"env_files", KEY_LIST, push_empty_list},
-    {"unit_after_targets", KEY_LIST, push_empty_list},
-    {"systemd_version", KEY_INTEGER, default_systemd_version},
-    {"restart_method", KEY_STRING, default_restart_method},
-    {"runtime_environment_service_script", KEY_STRING, NULL},
-    {"runtime_environment_unit_after_targets", KEY_LIST, push_empty_list},
-    {"paranoia", KEY_BOOLEAN, push_false},
-    {"chroot", KEY_BOOLEAN, push_false},
-    {"read_write_paths", KEY_LIST, push_empty_list},
-    {"read_only_paths", KEY_LIST, push_empty_list},
-    {"inaccessible_paths", KEY_LIST, push_empty_list},
-    {"expand_keys", KEY_LIST, default_expand_keys},
-    {"expand_keys_extra", KEY_LIST, push_empty_list},
-    {"filters", KEY_FUNCTIONS, push_empty_list},
-    {"hooks", KEY_TABLE, NULL},
+    CHOICE("runtime_directory_preserve", default_preserve, preserve_choices),
+    CHOICE("release_system", default_release_system, release_systems),
+    CHOICE("service_type", default_service_type, service_types),
+    OPTIONAL(KEY_STRING, "start_command", default_start_command, FORMAT_TEXT),
+    STRING("exec_start", default_exec_start, FORMAT_COMMAND),
+    OPTIONAL(KEY_STRING, "exec_stop", default_exec_stop, FORMAT_COMMAND),
+    LIST("exec_start_pre", push_empty_list, FORMAT_COMMAND),
+    OPTIONAL(KEY_STRING, "exec_start_wrap", NULL, FORMAT_COMMAND),
+    STRING("pid_file", default_pid_file, FORMAT_ABSOLUTE_PATH),
+    CHOICE("restart", default_restart, restart_choices),
+    OPTIONAL(KEY_SCALAR, "restart_sec", NULL, FORMAT_TIME_SPAN),
+    OPTIONAL(KEY_SCALAR, "timeout_start_sec", NULL, FORMAT_TIME_SPAN),
+    OPTIONAL(KEY_SCALAR, "limit_nofile", default_limit_nofile, FORMAT_LIMIT),
+    OPTIONAL(KEY_SCALAR, "limit_core", NULL, FORMAT_LIMIT),
+    STRING("umask", default_umask, FORMAT_OCTAL_MODE),
+    LIST("env_vars", push_empty_list, FORMAT_ENV_ASSIGNMENT),
+    LIST("env_files", push_empty_list, FORMAT_ENV_FILE),
+    LIST("unit_after_targets", push_empty_list, FORMAT_UNIT_NAME),
+    {"systemd_version", KEY_INTEGER, default_systemd_version, FORMAT_TEXT, 0, NULL},
+    CHOICE("restart_method", default_restart_method, restart_methods),
+    OPTIONAL(KEY_STRING, "runtime_environment_service_script", NULL, FORMAT_RELATIVE_PATH),
+    LIST("runtime_environment_unit_after_targets", push_empty_list, FORMAT_UNIT_NAME),
+    FLAG("paranoia"),
+    FLAG("chroot"),
+    LIST("read_write_paths", push_empty_list, FORMAT_SANDBOX_PATH),
+    LIST("read_only_paths", push_empty_list, FORMAT_SANDBOX_PATH),
+    LIST("inaccessible_paths", push_empty_list, FORMAT_SANDBOX_PATH),
+    LIST("expand_keys", default_expand_keys, FORMAT_KEY_NAME),
+    LIST("expand_keys_extra", push_empty_list, FORMAT_KEY_NAME),
+    {"filters", KEY_FUNCTIONS, push_empty_list, FORMAT_TEXT, 0, NULL},
+    {"hooks", KEY_TABLE, NULL, FORMAT_TEXT, KEY_OPTIONAL, NULL},
 };
 const size_t keys_count = sizeof keys_all / sizeof keys_all[0];
 

@@ -9,10 +9,34 @@ enum key_type {
     KEY_STRING,
     KEY_INTEGER,
     KEY_BOOLEAN,
+    KEY_SCALAR,   /* a string or a number */
     KEY_LIST,     /* array of strings */
     KEY_TABLE,    /* hooks: a table of functions */
     KEY_FUNCTIONS /* filters: an array of functions */
 };
+
+/* What a string value (or each element of a list) must look like. */
+enum key_format {
+    FORMAT_TEXT,           /* any single line */
+    FORMAT_APP_NAME,       /* [a-z][a-z0-9_]* */
+    FORMAT_UNIT_PREFIX,    /* the part of a unit name before its suffix */
+    FORMAT_UNIT_NAME,      /* a full unit name such as redis.service */
+    FORMAT_USER_NAME,
+    FORMAT_ABSOLUTE_PATH,
+    FORMAT_SANDBOX_PATH,   /* [-][+]/absolute/path, as ReadWritePaths= takes */
+    FORMAT_RELATIVE_PATH,  /* below a base directory, no ".." */
+    FORMAT_OCTAL_MODE,
+    FORMAT_ENV_ASSIGNMENT, /* NAME=value */
+    FORMAT_ENV_FILE,       /* [-]/absolute/path */
+    FORMAT_COMMAND,        /* an Exec*= command line */
+    FORMAT_TIME_SPAN,      /* seconds, or a systemd time span */
+    FORMAT_LIMIT,          /* a count, or "infinity" */
+    FORMAT_CHOICE,         /* one of `choices` */
+    FORMAT_KEY_NAME        /* the name of a known key */
+};
+
+/* `false` means "off / not set" for this key (nil always does). */
+#define KEY_OPTIONAL 1u
 
 /* Pushes the default value of a key (nil for none) and returns its
  * origin as shown by `show`: "default" or "mix.exs". */
@@ -22,6 +46,9 @@ struct key_spec {
     const char *name;
     enum key_type type;
     default_fn default_value; /* NULL: no default (nil) */
+    enum key_format format;
+    unsigned flags;
+    const char *const *choices; /* FORMAT_CHOICE: NULL-terminated */
 };
 
 /* Every key a service table accepts, in the order `show` lists them. */

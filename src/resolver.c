@@ -374,20 +374,6 @@ static void retire_view(struct resolver *r, int values)
     lua_pop(L, 2);
 }
 
-static void check_unknown_keys(struct resolver *r)
-{
-    lua_State *L = r->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->raw_ref);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            resolver_fail(r, luaL_tolstring(L, -1, NULL), "keys of a service table are names");
-        known_key(r, lua_tostring(L, -1), "");
-    }
-    lua_pop(L, 1);
-}
-
 static void drop_nil_marks(lua_State *L, int values)
 {
     for (size_t i = 0; i < keys_count; i++) {
@@ -410,7 +396,6 @@ void resolver_resolve(lua_State *L, int service, const struct run_context *ctx)
     r.origins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     make_view(&r);
 
-    check_unknown_keys(&r);
     for (size_t i = 0; i < keys_count; i++) {
         resolver_push(&r, keys_all[i].name);
         lua_pop(L, 1);

@@ -80,6 +80,28 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return need;
 }
 
+const char *unit_value_problem(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (len > UNIT_LINE_MAX / 2)
+        return "is longer than a unit file line can hold";
+    for (size_t i = 0; i < len;) {
+        if (u[i] == (unsigned char)SPECIFIER_MARK && i + 1 < len && is_specifier_letter(s[i + 1])) {
+            i += 2;
+            continue;
+        }
+        if (u[i] == '\n')
+            return "contains a newline";
+        if (u[i] < 0x20 || u[i] == 0x7f)
+            return "contains a control character";
+        size_t n = utf8_sequence(u + i, len - i);
+        if (n == 0)
+            return "is not valid UTF-8";
+        i += n;
+    }
+    return NULL;
+}
+
 const char *unit_value_check_text(const char *text, size_t len, int *line)
 {
     const unsigned char *s = (const unsigned char *)text;

@@ -14,6 +14,11 @@
  * control character. */
 const char *unit_value_push(lua_State *L, int index, const char **problem);
 
+/* Why a config value cannot go into a unit file (control characters, a
+ * NUL, invalid UTF-8, more than a line can hold), or NULL. Specifiers
+ * marked by refs.c are allowed. */
+const char *unit_value_problem(const char *s, size_t len);
+
 /* The first problem in a rendered unit text, or NULL when it may be
  * written: control characters, invalid UTF-8, over-long lines, no final
  * newline. *line receives the line of the problem. */

@@ -1,0 +1,454 @@
+#include "validate.h"
+
+#include "failure.h"
+#include "keys.h"
+#include "unit_value.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <string.h>
+
+void problems_init(lua_State *L, struct problems *p)
+{
+    lua_newtable(L);
+    p->list = lua_gettop(L);
+    p->count = 0;
+}
+
+void problems_add(lua_State *L, struct problems *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    lua_rawseti(L, p->list, ++p->count);
+}
+
+void problems_raise(lua_State *L, struct problems *p)
+{
+    if (p->count == 0) {
+        lua_remove(L, p->list);
+        return;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= p->count; i++) {
+        if (i > 1)
+            luaL_addchar(&b, '\n');
+        lua_rawgeti(L, p->list, i);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    failure_raise_top(L, EXIT_INVALID_CONFIG);
+}
+
+/* ---- string formats ---- */
+
+static int all_chars_in(const char *s, const char *allowed)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr(allowed, *s))
+            return 0;
+    return 1;
+}
+
+static int has_dot_dot_component(const char *path)
+{
+    for (const char *p = strstr(path, ".."); p; p = strstr(p + 1, ".."))
+        if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+            return 1;
+    return 0;
+}
+
+static const char *check_absolute_path(const char *s)
+{
+    if (s[0] != '/')
+        return "expected an absolute path (starting with /)";
+    if (has_dot_dot_component(s))
+        return "a path must not contain '..'";
+    return NULL;
+}
+
+static const char *check_relative_path(const char *s)
+{
+    if (!*s)
+        return "must not be empty";
+    if (s[0] == '/')
+        return "expected a relative path (no leading /)";
+    if (has_dot_dot_component(s))
+        return "a path must not contain '..'";
+    return NULL;
+}
+
+static const char *check_user_name(const char *s)
+{
+    /* the portable subset systemd's valid_user_group_name() accepts */
+    size_t len = strlen(s);
+    if (len == 0 || len > 31 || !(isalpha((unsigned char)s[0]) || s[0] == '_') || !all_chars_in(s, "_-"))
+        return "expected a user or group name: a letter or _, then letters, digits, _ or -, at most 31";
+    return NULL;
+}
+
+static const char *check_env_assignment(const char *s)
+{
+    const char *eq = strchr(s, '=');
+    if (!eq || eq == s || isdigit((unsigned char)s[0]))
+        return "expected NAME=value with NAME made of letters, digits and _";
+    for (const char *p = s; p < eq; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_')
+            return "expected NAME=value with NAME made of letters, digits and _";
+    return NULL;
+}
+
+static const char *check_octal_mode(const char *s)
+{
+    size_t len = strlen(s);
+    if (len < 3 || len > 4 || strspn(s, "01234567") != len)
+        return "expected an octal mode of 3 or 4 digits, such as \"750\" or \"0027\"";
+    return NULL;
+}
+
+static const char *check_time_span(const char *s)
+{
+    if (!*s || strspn(s, "0123456789. abcdefghijklmnopqrstuvwxyz") != strlen(s))
+        return "expected seconds or a systemd time span such as \"5s\" or \"1min 30s\"";
+    return NULL;
+}
+
+static const char *check_limit(const char *s)
+{
+    if (strcmp(s, "infinity") != 0 && strspn(s, "0123456789:") != strlen(s))
+        return "expected a number or \"infinity\"";
+    return NULL;
+}
+
+static const char *check_command(const char *s)
+{
+    s += strspn(s, "-@:+!|");
+    if (!*s || isspace((unsigned char)*s))
+        return "expected a command";
+    return NULL;
+}
+
+static const char *check_format(const struct key_spec *spec, const char *s, const char **detail)
+{
+    switch (spec->format) {
+    case FORMAT_TEXT:
+        return NULL;
+    case FORMAT_APP_NAME:
+        return islower((unsigned char)s[0]) && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s)
+                   ? NULL : "expected a lower-case name: [a-z][a-z0-9_]*";
+    case FORMAT_UNIT_PREFIX:
+        return *s && all_chars_in(s, "_.:-") && !strstr(s, "..")
+                   ? NULL : "expected a name of letters, digits and _ . : -";
+    case FORMAT_UNIT_NAME:
+        return *s && all_chars_in(s, "_.:-@\\") && strchr(s, '.') && !strstr(s, "..")
+                   ? NULL : "expected a unit name such as redis.service";
+    case FORMAT_USER_NAME:
+        return check_user_name(s);
+    case FORMAT_ABSOLUTE_PATH:
+        return check_absolute_path(s);
+    case FORMAT_SANDBOX_PATH:
+        return check_absolute_path(s + strspn(s, "-+"));
+    case FORMAT_RELATIVE_PATH:
+        return check_relative_path(s);
+    case FORMAT_OCTAL_MODE:
+        return check_octal_mode(s);
+    case FORMAT_ENV_ASSIGNMENT:
+        return check_env_assignment(s);
+    case FORMAT_ENV_FILE:
+        return check_absolute_path(s + (s[0] == '-'));
+    case FORMAT_COMMAND:
+        return check_command(s);
+    case FORMAT_TIME_SPAN:
+        return check_time_span(s);
+    case FORMAT_LIMIT:
+        return check_limit(s);
+    case FORMAT_KEY_NAME:
+        if (keys_find(s))
+            return NULL;
+        *detail = keys_suggest(s);
+        return "unknown key";
+    case FORMAT_CHOICE:
+        for (const char *const *c = spec->choices; *c; c++)
+            if (strcmp(s, *c) == 0)
+                return NULL;
+        return "not one of the allowed values";
+    }
+    return NULL;
+}
+
+/* ---- types ---- */
+
+#define SHOWN_VALUE_MAX 80
+
+/* A string as a message can show it: quoted, control characters escaped,
+ * long values cut. */
+static void push_shown_string(lua_State *L, const char *s, size_t len)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "string \"");
+    for (size_t i = 0; i < len && i < SHOWN_VALUE_MAX; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\n')
+            luaL_addstring(&b, "\\n");
+        else if (ch < 0x20 || ch == 0x7f) {
+            lua_pushfstring(L, "\\%d", (int)ch);
+            luaL_addvalue(&b);
+        } else if (ch == '"' || ch == '\\') {
+            luaL_addchar(&b, '\\');
+            luaL_addchar(&b, (char)ch);
+        } else
+            luaL_addchar(&b, (char)ch);
+    }
+    luaL_addstring(&b, len > SHOWN_VALUE_MAX ? "\"..." : "\"");
+    luaL_pushresult(&b);
+}
+
+static const char *push_description(lua_State *L, int index)
+{
+    size_t len;
+    const char *s;
+    switch (lua_type(L, index)) {
+    case LUA_TSTRING:
+        s = lua_tolstring(L, index, &len);
+        push_shown_string(L, s, len);
+        return lua_tostring(L, -1);
+    case LUA_TNUMBER:
+    case LUA_TBOOLEAN: {
+        index = lua_absindex(L, index);
+        luaL_tolstring(L, index, NULL);
+        lua_pushfstring(L, "%s %s", luaL_typename(L, index), lua_tostring(L, -1));
+        lua_remove(L, -2);
+        return lua_tostring(L, -1);
+    }
+    default:
+        return lua_pushstring(L, luaL_typename(L, index));
+    }
+}
+
+static void add_choices(lua_State *L, luaL_Buffer *b, const char *const *choices)
+{
+    (void)L;
+    luaL_addstring(b, " (one of:");
+    for (const char *const *c = choices; *c; c++) {
+        luaL_addstring(b, " ");
+        luaL_addstring(b, *c);
+    }
+    luaL_addstring(b, ")");
+}
+
+/* Adds "<prefix><key>: <problem>, got <value>" for the value at `index`. */
+static void report(lua_State *L, struct problems *p, const char *prefix, const char *where,
+                   const struct key_spec *spec, const char *problem, const char *detail, int index)
+{
+    index = lua_absindex(L, index);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, problem);
+    if (spec->format == FORMAT_CHOICE && strcmp(problem, "not one of the allowed values") == 0)
+        add_choices(L, &b, spec->choices);
+    if (detail) {
+        luaL_addstring(&b, " (did you mean '");
+        luaL_addstring(&b, detail);
+        luaL_addstring(&b, "'?)");
+    }
+    luaL_pushresult(&b);
+    push_description(L, index);
+    problems_add(L, p, "%s%s: %s, got %s", prefix, where, lua_tostring(L, -2), lua_tostring(L, -1));
+    lua_pop(L, 2);
+}
+
+static void check_string(lua_State *L, struct problems *p, const char *prefix, const char *where,
+                         const struct key_spec *spec, int index)
+{
+    const char *detail = NULL;
+    size_t len;
+    const char *s = lua_tolstring(L, index, &len);
+    const char *problem = unit_value_problem(s, len);
+    if (!problem)
+        problem = check_format(spec, s, &detail);
+    if (problem)
+        report(L, p, prefix, where, spec, problem, detail, index);
+}
+
+static void check_list(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, index);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, index, i);
+        const char *where = lua_pushfstring(L, "%s[%d]", spec->name, (int)i);
+        if (lua_type(L, -2) != LUA_TSTRING)
+            report(L, p, prefix, where, spec, "expected a string", NULL, -2);
+        else
+            check_string(L, p, prefix, where, spec, -2);
+        lua_pop(L, 2);
+    }
+}
+
+static int type_matches(lua_State *L, const struct key_spec *spec, int index)
+{
+    int type = lua_type(L, index);
+    switch (spec->type) {
+    case KEY_STRING:
+        return type == LUA_TSTRING;
+    case KEY_INTEGER:
+        return lua_isinteger(L, index);
+    case KEY_BOOLEAN:
+        return type == LUA_TBOOLEAN;
+    case KEY_SCALAR:
+        return type == LUA_TSTRING || type == LUA_TNUMBER;
+    case KEY_LIST:
+    case KEY_TABLE:
+    case KEY_FUNCTIONS:
+        return type == LUA_TTABLE;
+    }
+    return 0;
+}
+
+static const char *expected_type(const struct key_spec *spec)
+{
+    static const char *const names[] = {
+        [KEY_STRING] = "expected a string", [KEY_INTEGER] = "expected an integer",
+        [KEY_BOOLEAN] = "expected true or false", [KEY_SCALAR] = "expected a string or a number",
+        [KEY_LIST] = "expected a list of strings", [KEY_TABLE] = "expected a table",
+        [KEY_FUNCTIONS] = "expected a list of functions",
+    };
+    return names[spec->type];
+}
+
+static void check_functions(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
+{
+    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, index); i <= n; i++) {
+        lua_rawgeti(L, index, i);
+        if (lua_type(L, -1) != LUA_TFUNCTION) {
+            const char *where = lua_pushfstring(L, "%s[%d]", spec->name, (int)i);
+            report(L, p, prefix, where, spec, "expected a function", NULL, -2);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+static void check_key(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int cfg)
+{
+    int type = lua_getfield(L, cfg, spec->name);
+    if (type == LUA_TNIL || (type == LUA_TBOOLEAN && !lua_toboolean(L, -1) && (spec->flags & KEY_OPTIONAL))) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (!type_matches(L, spec, -1))
+        report(L, p, prefix, spec->name, spec, expected_type(spec), NULL, -1);
+    else if (spec->type == KEY_STRING || (spec->type == KEY_SCALAR && type == LUA_TSTRING))
+        check_string(L, p, prefix, spec->name, spec, -1);
+    else if (spec->type == KEY_LIST)
+        check_list(L, p, prefix, spec, lua_gettop(L));
+    else if (spec->type == KEY_FUNCTIONS)
+        check_functions(L, p, prefix, spec, lua_gettop(L));
+    lua_pop(L, 1);
+}
+
+static void check_unknown_keys(lua_State *L, struct problems *p, const char *prefix, int raw)
+{
+    lua_pushnil(L);
+    while (lua_next(L, raw)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            problems_add(L, p, "%skeys of a service table are names, got %s", prefix, luaL_typename(L, -1));
+            continue;
+        }
+        const char *key = lua_tostring(L, -1);
+        if (keys_find(key))
+            continue;
+        const char *hint = keys_suggest(key);
+        problems_add(L, p, "%s%s: unknown key%s%s%s", prefix, key, hint ? " (did you mean '" : "",
+                     hint ? hint : "", hint ? "'?)" : "");
+    }
+}
+
+/* ---- rules that join several keys ---- */
+
+static const char *string_field(lua_State *L, int cfg, const char *key)
+{
+    const char *s = lua_getfield(L, cfg, key) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    lua_pop(L, 1); /* cfg keeps the string alive */
+    return s;
+}
+
+struct version_gate {
+    const char *what;
+    lua_Integer since;
+};
+
+/* An Exec prefix the target systemd does not know would be read as part
+ * of the path: the command would not run at all. */
+static void check_command_prefixes(lua_State *L, struct problems *p, const char *prefix, const char *key,
+                                   const char *command, lua_Integer version)
+{
+    static const struct {
+        char prefix;
+        lua_Integer since;
+    } gates[] = {{'+', 231}, {'!', 235}, {':', 242}, {'|', 253}};
+    size_t len = strspn(command, "-@:+!|");
+    for (size_t i = 0; i < len; i++)
+        for (size_t g = 0; g < sizeof gates / sizeof gates[0]; g++)
+            if (command[i] == gates[g].prefix && version < gates[g].since)
+                problems_add(L, p, "%s%s: the '%c' prefix needs systemd_version >= %d, target is %d", prefix,
+                             key, gates[g].prefix, (int)gates[g].since, (int)version);
+}
+
+static void check_commands(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
+{
+    static const char *const scalar_keys[] = {"exec_start", "exec_stop", NULL};
+    for (const char *const *k = scalar_keys; *k; k++) {
+        const char *command = string_field(L, cfg, *k);
+        if (command)
+            check_command_prefixes(L, p, prefix, *k, command, version);
+    }
+    lua_getfield(L, cfg, "exec_start_pre");
+    for (lua_Integer i = 1; lua_type(L, -1) == LUA_TTABLE && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            const char *where = lua_pushfstring(L, "exec_start_pre[%d]", (int)i);
+            check_command_prefixes(L, p, prefix, where, lua_tostring(L, -2), version);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+}
+
+static void check_service_type(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
+{
+    static const struct version_gate gates[] = {{"exec", 240}, {"notify-reload", 253}};
+    const char *type = string_field(L, cfg, "service_type");
+    const char *restart = string_field(L, cfg, "restart");
+    if (!type)
+        return;
+    for (size_t g = 0; g < sizeof gates / sizeof gates[0]; g++)
+        if (strcmp(type, gates[g].what) == 0 && version < gates[g].since)
+            problems_add(L, p, "%sservice_type: \"%s\" needs systemd_version >= %d, target is %d", prefix, type,
+                         (int)gates[g].since, (int)version);
+    if (strcmp(type, "oneshot") == 0 && restart && (strcmp(restart, "always") == 0 || strcmp(restart, "on-success") == 0))
+        problems_add(L, p, "%srestart: systemd refuses Restart=%s for oneshot services; use \"on-failure\" or \"no\"",
+                     prefix, restart);
+}
+
+void validate_service(lua_State *L, int raw, int cfg, const char *prefix, struct problems *p)
+{
+    raw = lua_absindex(L, raw);
+    cfg = lua_absindex(L, cfg);
+    int before = p->count;
+    check_unknown_keys(L, p, prefix, raw);
+    for (size_t i = 0; i < keys_count; i++)
+        check_key(L, p, prefix, &keys_all[i], cfg);
+    if (p->count > before)
+        return; /* the rules below assume well-typed values */
+    lua_getfield(L, cfg, "systemd_version");
+    lua_Integer version = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (version < 1 || version > 9999)
+        problems_add(L, p, "%ssystemd_version: expected a version number such as 247, got %d", prefix, (int)version);
+    check_service_type(L, p, prefix, cfg, version);
+    check_commands(L, p, prefix, cfg, version);
+}
