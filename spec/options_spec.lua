@@ -262,6 +262,19 @@ describe("OPTIONS.md", function()
       end)
     end
 
+    it("runs chrooted with paths inside the root and the host's system read-only", function()
+      local text = main_unit([[chroot = true, dirs = { "runtime" }, systemd_version = 247]])
+      assert.are.same({ "WorkingDirectory=/", "ExecStart=/bin/foo_bar start", "ExecStop=/bin/foo_bar stop" },
+        directives(text, "WorkingDirectory", "ExecStart", "ExecStop"))
+      assert.are.same({ "RootDirectory=/srv/foo-bar/current", "BindReadOnlyPaths=/usr /etc -/bin/sh -/lib64",
+        "MountAPIVFS=yes" }, tail(text, 3))
+      text = main_unit([[chroot = true, root_directory = "/srv/jail", current_dir = "/srv/jail/app",
+        systemd_version = 219]])
+      assert.are.same({ "WorkingDirectory=/app", "ExecStart=/app/bin/foo_bar start", "ExecStop=/app/bin/foo_bar stop" },
+        directives(text, "WorkingDirectory", "ExecStart", "ExecStop"))
+      assert.are.same({ "Restart=always", "RootDirectory=/srv/jail" }, tail(text, 2))
+    end)
+
     it("emits path lists with or without chroot (fix 7)", function()
       local text = main_unit([[read_write_paths = { "/var/lib/a", { ref.deploy_dir, "/data" } },
         read_only_paths = { "/etc/a" }, inaccessible_paths = { "/home", "/root" }]])

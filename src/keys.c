@@ -84,7 +84,37 @@ static const char *default_release_name(struct resolver *r) { return push_copy_o
 static const char *default_service_name(struct resolver *r) { return push_copy_of(r, "ext_name"); }
 static const char *default_app_user(struct resolver *r) { return push_copy_of(r, "ext_name"); }
 static const char *default_syslog_identifier(struct resolver *r) { return push_copy_of(r, "service_name"); }
-static const char *default_current_copy(struct resolver *r) { return push_copy_of(r, "current_dir"); }
+static const char *default_root_directory(struct resolver *r) { return push_copy_of(r, "current_dir"); }
+
+static int is_true(struct resolver *r, const char *key)
+{
+    resolver_push(r, key);
+    int yes = lua_toboolean(resolver_state(r), -1);
+    lua_pop(resolver_state(r), 1);
+    return yes;
+}
+
+/* A host path as the service sees it: under chroot, paths below
+ * root_directory are relative to it (systemd resolves WorkingDirectory=
+ * and Exec paths inside the root). mix_systemd kept host paths, so its
+ * chrooted units could not start. */
+static void push_service_path(struct resolver *r, const char *dir, const char *rest)
+{
+    lua_State *L = resolver_state(r);
+    const char *root = is_true(r, "chroot") ? resolver_string(r, "root_directory") : NULL;
+    size_t root_len = root ? strlen(root) : 0;
+    while (root_len > 1 && root[root_len - 1] == '/')
+        root_len--;
+    if (dir && root && strncmp(dir, root, root_len) == 0 && (dir[root_len] == '/' || dir[root_len] == '\0'))
+        dir += root_len;
+    lua_pushfstring(L, "%s%s", dir && *dir ? dir : (rest ? "" : "/"), rest ? rest : "");
+}
+
+static const char *default_working_dir(struct resolver *r)
+{
+    push_service_path(r, resolver_string(r, "current_dir"), NULL);
+    return "default";
+}
 
 /* ---- paths ---- */
 
@@ -183,23 +213,20 @@ static const char *default_exec_start(struct resolver *r)
     const char *current = resolver_string(r, "current_dir");
     const char *release = resolver_string(r, "release_name");
     const char *command = resolver_string(r, "start_command");
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
+    int base = lua_gettop(L);
     if (wrap && *wrap) {
         /* mix_systemd glued the wrapper onto the command (OPTIONS.md 7.1) */
         size_t len = strlen(wrap);
         while (len > 0 && wrap[len - 1] == ' ')
             len--;
-        luaL_addlstring(&b, wrap, len);
-        luaL_addchar(&b, ' ');
+        lua_pushlstring(L, wrap, len);
+        lua_pushliteral(L, " ");
     }
-    lua_pushfstring(L, "%s/bin/%s", current ? current : "", release ? release : "");
-    luaL_addvalue(&b);
-    if (command && *command) {
-        luaL_addchar(&b, ' ');
-        luaL_addstring(&b, command);
-    }
-    luaL_pushresult(&b);
+    push_service_path(r, current, lua_pushfstring(L, "/bin/%s", release ? release : ""));
+    lua_remove(L, -2);
+    if (command && *command)
+        lua_pushfstring(L, " %s", command);
+    lua_concat(L, lua_gettop(L) - base);
     return "default";
 }
 
@@ -209,9 +236,11 @@ static const char *default_exec_stop(struct resolver *r)
         lua_pushnil(resolver_state(r));
         return "default";
     }
+    lua_State *L = resolver_state(r);
     const char *current = resolver_string(r, "current_dir");
     const char *release = resolver_string(r, "release_name");
-    lua_pushfstring(resolver_state(r), "%s/bin/%s stop", current ? current : "", release ? release : "");
+    push_service_path(r, current, lua_pushfstring(L, "/bin/%s stop", release ? release : ""));
+    lua_remove(L, -2);
     return "default";
 }
 
@@ -298,8 +327,8 @@ const struct key_spec keys_all[] = {
     STRING("scripts_dir", default_scripts_dir, FORMAT_ABSOLUTE_PATH),
     STRING("flags_dir", default_flags_dir, FORMAT_ABSOLUTE_PATH),
     STRING("current_dir", default_current_dir, FORMAT_ABSOLUTE_PATH),
-    STRING("working_dir", default_current_copy, FORMAT_ABSOLUTE_PATH),
-    STRING("root_directory", default_current_copy, FORMAT_ABSOLUTE_PATH),
+    STRING("working_dir", default_working_dir, FORMAT_ABSOLUTE_PATH),
+    STRING("root_directory", default_root_directory, FORMAT_ABSOLUTE_PATH),
     STRING("output_dir", default_output_dir, FORMAT_TEXT),
     STRING("templates_dir", default_templates_dir, FORMAT_TEXT),
     OPTIONAL(KEY_STRING, "mix_env", default_mix_env, FORMAT_TEXT),
