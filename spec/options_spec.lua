@@ -266,7 +266,7 @@ describe("OPTIONS.md", function()
       local text = main_unit([[chroot = true, dirs = { "runtime" }, systemd_version = 247]])
       assert.are.same({ "WorkingDirectory=/", "ExecStart=/bin/foo_bar start", "ExecStop=/bin/foo_bar stop" },
         directives(text, "WorkingDirectory", "ExecStart", "ExecStop"))
-      assert.are.same({ "RootDirectory=/srv/foo-bar/current", "BindReadOnlyPaths=/usr /etc -/bin/sh -/lib64",
+      assert.are.same({ "RootDirectory=/srv/foo-bar/current", "BindReadOnlyPaths=/usr /etc -/bin/sh -/lib64/ld-linux-x86-64.so.2 -/lib/ld-linux-aarch64.so.1",
         "MountAPIVFS=yes" }, tail(text, 3))
       text = main_unit([[chroot = true, root_directory = "/srv/jail", current_dir = "/srv/jail/app",
         systemd_version = 219]])
