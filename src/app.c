@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "config_file.h"
 #include "failure.h"
+#include "hooks.h"
 #include "lua_env.h"
 #include "mix_project.h"
 #include "output.h"
@@ -51,6 +52,11 @@ static void resolve_services(lua_State *L, const struct run_context *ctx)
         lua_pop(L, 1);
     }
     problems_raise(L, &problems);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, configs, i);
+        hooks_after_resolve(L, -1);
+        lua_pop(L, 1);
+    }
 }
 
 static void generate(lua_State *L, int configs, const struct options *opts)

@@ -20,10 +20,34 @@ static const char *const unit_suffixes[] = {
     ".path", ".timer", ".slice", ".scope", NULL,
 };
 
+static const char *unit_name_problem(const char *name);
+
+/* A drop-in, UNIT.d/FILE.conf, is the one name with a folder in it. */
+static const char *drop_in_problem(const char *name, const char *slash)
+{
+    char unit[UNIT_NAME_MAX + 1];
+    size_t len = (size_t)(slash - name);
+    if (len < 3 || len > UNIT_NAME_MAX || memcmp(slash - 2, ".d", 2) != 0)
+        return "has a '/' but is not a drop-in (UNIT.d/NAME.conf)";
+    memcpy(unit, name, len - 2);
+    unit[len - 2] = '\0';
+    const char *file = slash + 1;
+    size_t file_len = strlen(file);
+    if (file_len <= 5 || strcmp(file + file_len - 5, ".conf") != 0 || strchr(file, '/') || file[0] == '.')
+        return "is a drop-in whose file is not NAME.conf";
+    for (const char *p = file; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
+            return "is a drop-in whose file name has characters other than letters, digits and \"-_.\"";
+    return unit_name_problem(unit);
+}
+
 /* The rules of systemd's unit_name_is_valid() for plain and instance
  * names: [A-Za-z0-9:_.\-@] (plus '\\' for escapes), one known suffix. */
 static const char *unit_name_problem(const char *name)
 {
+    const char *slash = strchr(name, '/');
+    if (slash)
+        return drop_in_problem(name, slash);
     size_t len = strlen(name);
     if (len == 0 || len > UNIT_NAME_MAX)
         return "must be 1 to 255 characters";
@@ -142,10 +166,14 @@ static void emit_unit(lua_State *L, int unit, const struct options *opts)
     const char *path = lua_pushfstring(L, "%s/%s", dir, name);
     enum change change = compare_with_disk(path, text, len);
     if (change != UNCHANGED && !opts->dry_run) {
-        if (file_make_dirs(dir) != 0)
-            failure_raise(L, EXIT_IO, "cannot create folder %s: %s", dir, strerror(errno));
-        if (file_write_atomic(dir, name, text, len) != 0)
+        /* a drop-in (UNIT.d/NAME.conf) goes into its own folder */
+        const char *slash = strrchr(path, '/');
+        const char *folder = lua_pushlstring(L, path, (size_t)(slash - path));
+        if (file_make_dirs(folder) != 0)
+            failure_raise(L, EXIT_IO, "cannot create folder %s: %s", folder, strerror(errno));
+        if (file_write_atomic(folder, slash + 1, text, len) != 0)
             failure_raise(L, EXIT_IO, "cannot write %s: %s", path, strerror(errno));
+        lua_pop(L, 1);
     }
     printf("%s %s\n", (opts->dry_run ? would : verbs)[change], path);
     lua_pop(L, 4);

@@ -3,6 +3,7 @@
 #include "embedded.h"
 #include "failure.h"
 #include "file_io.h"
+#include "hooks.h"
 #include "keys.h"
 #include "lua_env.h"
 #include "template.h"
@@ -221,6 +222,7 @@ void render_service(lua_State *L, int cfg, int units)
 {
     cfg = lua_absindex(L, cfg);
     units = lua_absindex(L, units);
+    lua_Integer first = (lua_Integer)lua_rawlen(L, units) + 1;
     render_unit(L, cfg, units, &main_unit);
     if (field_is(L, cfg, "restart_method", "systemd_flag")) {
         render_unit(L, cfg, units, &restart_path);
@@ -228,4 +230,5 @@ void render_service(lua_State *L, int cfg, int units)
     }
     if (field_is_set(L, cfg, "runtime_environment_service_script"))
         render_unit(L, cfg, units, &runtime_env);
+    hooks_post_process(L, cfg, units, first);
 }

@@ -8,7 +8,8 @@
 void render_init(lua_State *L);
 
 /* Appends to the array at `units` one entry {name, kind, dir, text,
- * service} per unit the resolved config at `cfg` calls for. */
+ * service} per unit the resolved config at `cfg` calls for, after the
+ * service's filters and after_render hook. */
 void render_service(lua_State *L, int cfg, int units);
 
 /* The built-in template names, NULL-terminated (for `init`). */

@@ -259,9 +259,18 @@ boot_failed() {
     exit 1
 }
 
-# Wait until `systemctl is-system-running --wait` says running or degraded.
+# The manager's state, as `systemctl is-system-running` prints it. Polled
+# without --wait: a long-running exec would have to be killed on timeout, and
+# an orphaned process in the container stalls its shutdown (see
+# terminate_execs). `timeout` is only a safety net against a hung systemctl.
+system_state() {
+    timeout 5 nsenter -t "$1" -a env -i PATH="$CLEAN_PATH" \
+        systemctl is-system-running 2> /dev/null < /dev/null
+}
+
+# Wait until the container's systemd is up: running or degraded.
 wait_until_running() {
-    local state=$1 tag=$2 launcher=$3 deadline left pid1='' status nspawn
+    local state=$1 tag=$2 launcher=$3 deadline pid1='' status='' nspawn
     now_ms; deadline=$((NOW_MS + BOOT_TIMEOUT * 1000))
     while now_ms; ((NOW_MS < deadline)); do
         nspawn=$(read_file "$state/nspawn.pid")
@@ -272,10 +281,8 @@ wait_until_running() {
         elif [[ -z $pid1 ]]; then
             pid1=$(find_pid1 "$tag") && echo "$pid1" > "$state/pid1"
         else
-            left=$(((deadline - NOW_MS + 999) / 1000))
-            # Fails fast ("offline") until the manager's socket exists.
-            status=$(timeout -k 2 "$left" nsenter -t "$pid1" -a \
-                env -i PATH="$CLEAN_PATH" systemctl is-system-running --wait 2>/dev/null < /dev/null)
+            # "offline" until the manager's socket exists, then "starting"
+            status=$(system_state "$pid1")
             case $status in
                 running|degraded) return 0 ;;
                 maintenance|stopping) boot_failed "$state" "systemd is $status" ;;
@@ -283,8 +290,6 @@ wait_until_running() {
         fi
         nap
     done
-    [[ -n $pid1 ]] && status=$(timeout 5 nsenter -t "$pid1" -a \
-        env -i PATH="$CLEAN_PATH" systemctl is-system-running 2>/dev/null < /dev/null)
     boot_failed "$state" "systemd not running after ${BOOT_TIMEOUT}s (status: ${status:-unknown}, pid1: ${pid1:-not found})"
 }
 
@@ -357,23 +362,48 @@ wait_gone() {
     done
 }
 
-# Gotcha: nsenter (as used by `exec`) mirrors a stop of its child by stopping
-# itself and waiting for a SIGCONT from job control. At shutdown,
-# systemd-shutdown does kill(-1, SIGSTOP) in the container, which stops the
-# child of every running `exec`; the nsenter then stays stopped, never reaps
-# its child, and systemd-shutdown waits 90 s for that zombie. So while
-# stopping we SIGCONT every stopped `nsenter -t PID1 -a` (all started by us).
-continue_stopped_execs() {
+# PIDs of the nsenter processes of `exec`s still running in this container.
+exec_nsenters() {
     local pid1=$1 f pid
     local -a argv
-    [[ -n $pid1 ]] || return 0
+    # Cheap prefilter: an argv element equal to pid1 (grep matches itself too).
     while read -r f; do
-        pid=${f#/proc/}; pid=${pid%/stat}
-        mapfile -d '' -t argv 2>/dev/null < "/proc/$pid/cmdline" || continue
-        [[ ${argv[1]-} == -t && ${argv[2]-} == "$pid1" && ${argv[3]-} == -a ]] &&
-            kill -CONT "$pid" 2>/dev/null
-    done < <(grep -ls '^[0-9]* (nsenter) T ' /proc/[0-9]*/stat)
-    return 0
+        pid=${f#/proc/}; pid=${pid%/cmdline}
+        mapfile -d '' -t argv 2> /dev/null < "$f" || continue
+        [[ ${argv[0]-} == nsenter && ${argv[1]-} == -t && ${argv[2]-} == "$pid1" &&
+           ${argv[3]-} == -a ]] && echo "$pid"
+    done < <(grep -lszxF -- "$pid1" /proc/[0-9]*/cmdline)
+}
+
+# Gotchas with commands still running through `exec` when the container
+# shuts down. nsenter runs CMD as its child inside the container's pid
+# namespace, so:
+# - CMD's parent is outside the container. When CMD dies, the container's
+#   PID 1 gets no SIGCHLD, and systemd-shutdown, which waits for every process
+#   it signalled, only notices at its 90 s timeout.
+# - systemd-shutdown begins with kill(-1, SIGSTOP). nsenter mirrors a stopped
+#   child by stopping itself (job control) and then waits for a SIGCONT that
+#   never comes, so it never reaps CMD either.
+# Hence before powering off we end those commands (started by us) ourselves:
+# SIGCONT the nsenter, signal its child, let nsenter reap it and exit.
+terminate_execs() {
+    local pid1=$1 ns sig child
+    local -a nsenters children
+    [[ -n $pid1 ]] || return 0
+    mapfile -t nsenters < <(exec_nsenters "$pid1")
+    ((${#nsenters[@]})) || return 0
+    for sig in TERM KILL; do
+        for ns in "${nsenters[@]}"; do
+            kill -CONT "$ns" 2> /dev/null
+            # nsenter is single-threaded: its task lists all its children
+            read -r -a children 2> /dev/null < "/proc/$ns/task/$ns/children" || continue
+            for child in "${children[@]}"; do
+                kill -"$sig" "$child" 2> /dev/null
+            done
+        done
+        wait_gone 2 "${nsenters[@]}" && return 0
+    done
+    warn "stop: exec'd commands still running: ${nsenters[*]}"
 }
 
 # SIGTERM to nspawn = clean poweroff of the container. Wait for it, else
@@ -383,7 +413,7 @@ stop_nspawn() {
     kill -TERM "$nspawn" 2>/dev/null
     now_ms; deadline=$((NOW_MS + STOP_TIMEOUT * 1000))
     while pid_alive "$nspawn"; do
-        continue_stopped_execs "$pid1"
+        terminate_execs "$pid1"            # an exec may have raced with us
         now_ms
         if ((NOW_MS >= deadline)); then
             warn "stop: nspawn did not exit within ${STOP_TIMEOUT}s, killing"
@@ -441,7 +471,10 @@ cmd_stop() {
     # 1. clean poweroff
     nspawn=$(read_file "$state/nspawn.pid")
     pid1=$(read_file "$state/pid1")
-    pid_is_ours "$nspawn" "$tag" && stop_nspawn "$nspawn" "$pid1"
+    if pid_is_ours "$nspawn" "$tag"; then
+        terminate_execs "$pid1"
+        stop_nspawn "$nspawn" "$pid1"
+    fi
     # 2. the supervisor unmounts and exits right after nspawn
     sup=$(supervisor_pid "$state")
     if [[ -n $sup ]] && ! wait_gone 5 "$sup"; then
@@ -450,7 +483,7 @@ cmd_stop() {
     fi
     # 3. anything left in our cgroups was started by us: kill it
     kill_tag "$tag" || ok=1
-    continue_stopped_execs "$pid1"        # their children died with the container
+    terminate_execs "$pid1"               # if the container died under them
     remove_cgroups "$tag" || ok=1
     ((ok == 0)) && { remove_state_files "$state" || ok=1; }
     return $ok

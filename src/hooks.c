@@ -1,0 +1,185 @@
+#include "hooks.h"
+
+#include "failure.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+static int forbid_assignment(lua_State *L)
+{
+    return luaL_error(L, "the resolved config is read-only (tried to set '%s')", luaL_tolstring(L, 2, NULL));
+}
+
+static int view_pairs(lua_State *L)
+{
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__index");
+    lua_getglobal(L, "next");
+    lua_insert(L, -2);
+    lua_pushnil(L);
+    return 3;
+}
+
+void hooks_push_view(lua_State *L, int cfg)
+{
+    cfg = lua_absindex(L, cfg);
+    lua_newtable(L);
+    lua_createtable(L, 0, 4);
+    lua_pushvalue(L, cfg);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, forbid_assignment);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, view_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_setmetatable(L, -2);
+}
+
+/* Calls the function below its `nargs` arguments; on error, raises a
+ * failure whose message starts with `what`. Leaves one result. */
+static void call_user(lua_State *L, int nargs, const char *what)
+{
+    int function = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, failure_message_handler);
+    lua_insert(L, function);
+    if (lua_pcall(L, nargs, 1, function) != LUA_OK) {
+        lua_getfield(L, -1, "message");
+        lua_pushfstring(L, "%s: %s", what, lua_tostring(L, -1));
+        failure_raise_top(L, EXIT_INVALID_CONFIG);
+    }
+    lua_remove(L, function);
+}
+
+/* Pushes hooks[name] when it is a function and returns 1; else 0. */
+static int push_hook(lua_State *L, int cfg, const char *name)
+{
+    if (lua_getfield(L, cfg, "hooks") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int type = lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (type != LUA_TFUNCTION)
+        failure_raise(L, EXIT_INVALID_CONFIG, "hooks.%s: expected a function, got %s", name, luaL_typename(L, -1));
+    return 1;
+}
+
+void hooks_after_resolve(lua_State *L, int cfg)
+{
+    cfg = lua_absindex(L, cfg);
+    if (!push_hook(L, cfg, "after_resolve"))
+        return;
+    hooks_push_view(L, cfg);
+    call_user(L, 1, "hooks.after_resolve");
+    lua_pop(L, 1);
+}
+
+static const char *unit_kind(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot ? dot + 1 : "";
+}
+
+static void apply_filters(lua_State *L, int cfg, int units, lua_Integer first)
+{
+    lua_getfield(L, cfg, "filters");
+    int filters = lua_gettop(L);
+    lua_Integer nfilters = lua_type(L, filters) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, filters) : 0;
+    for (lua_Integer u = first, n = (lua_Integer)lua_rawlen(L, units); u <= n; u++) {
+        lua_rawgeti(L, units, u);
+        for (lua_Integer f = 1; f <= nfilters; f++) {
+            lua_rawgeti(L, filters, f);
+            lua_getfield(L, -2, "text");
+            lua_createtable(L, 0, 2);
+            lua_getfield(L, -4, "name");
+            lua_setfield(L, -2, "name");
+            lua_getfield(L, -4, "kind");
+            lua_setfield(L, -2, "kind");
+            lua_getfield(L, -1, "name");
+            const char *what = lua_pushfstring(L, "filters[%d] on %s", (int)f, lua_tostring(L, -1));
+            lua_replace(L, -2);
+            lua_insert(L, -4); /* below the function and its arguments */
+            call_user(L, 2, what);
+            if (lua_type(L, -1) != LUA_TSTRING)
+                failure_raise(L, EXIT_INVALID_CONFIG, "%s: a filter must return the unit's text, got %s", what,
+                              luaL_typename(L, -1));
+            lua_setfield(L, -3, "text");
+            lua_pop(L, 1); /* what */
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+/* The units of this service as the plain {name=, text=} list a hook sees. */
+static void push_unit_list(lua_State *L, int units, lua_Integer first)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
+    lua_createtable(L, (int)(n - first + 1), 0);
+    for (lua_Integer u = first; u <= n; u++) {
+        lua_rawgeti(L, units, u);
+        lua_createtable(L, 0, 2);
+        lua_getfield(L, -2, "name");
+        lua_setfield(L, -2, "name");
+        lua_getfield(L, -2, "text");
+        lua_setfield(L, -2, "text");
+        lua_rawseti(L, -3, u - first + 1);
+        lua_pop(L, 1);
+    }
+}
+
+/* Replaces entries first.. of `units` with the hook's list on top. */
+static void take_unit_list(lua_State *L, int cfg, int units, lua_Integer first)
+{
+    int list = lua_gettop(L);
+    for (lua_Integer u = (lua_Integer)lua_rawlen(L, units); u >= first; u--) {
+        lua_pushnil(L);
+        lua_rawseti(L, units, u);
+    }
+    lua_getfield(L, cfg, "output_dir");
+    lua_getfield(L, cfg, "service_name");
+    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, list); i <= n; i++) {
+        if (lua_rawgeti(L, list, i) != LUA_TTABLE)
+            failure_raise(L, EXIT_INVALID_CONFIG, "hooks.after_render: units[%d] is a %s, not a table", (int)i,
+                          luaL_typename(L, -1));
+        lua_getfield(L, -1, "name");
+        lua_getfield(L, -2, "text");
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+            failure_raise(L, EXIT_INVALID_CONFIG, "hooks.after_render: units[%d] needs a string name and text", (int)i);
+        lua_createtable(L, 0, 5);
+        lua_insert(L, -3);
+        lua_setfield(L, -3, "text");
+        lua_pushstring(L, unit_kind(lua_tostring(L, -1)));
+        lua_setfield(L, -3, "kind");
+        lua_setfield(L, -2, "name");
+        lua_pushvalue(L, list + 1);
+        lua_setfield(L, -2, "dir");
+        lua_pushvalue(L, list + 2);
+        lua_setfield(L, -2, "service");
+        lua_rawseti(L, units, first + i - 1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 3);
+}
+
+void hooks_post_process(lua_State *L, int cfg, int units, lua_Integer first)
+{
+    cfg = lua_absindex(L, cfg);
+    units = lua_absindex(L, units);
+    apply_filters(L, cfg, units, first);
+    if (!push_hook(L, cfg, "after_render"))
+        return;
+    push_unit_list(L, units, first);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3); /* keep the list below the call */
+    hooks_push_view(L, cfg);
+    call_user(L, 2, "hooks.after_render");
+    if (lua_type(L, -1) == LUA_TTABLE)
+        lua_replace(L, -2); /* a returned list wins over the edited one */
+    else
+        lua_pop(L, 1);
+    take_unit_list(L, cfg, units, first);
+}

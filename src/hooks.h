@@ -1,0 +1,21 @@
+#ifndef UNITFORGE_HOOKS_H
+#define UNITFORGE_HOOKS_H
+
+#include <lua.h>
+
+/* Lua post-processing of CONFIG.md "Hooks and filters". Each user
+ * function runs protected; an error names the hook and the user's
+ * file:line. */
+
+/* Pushes a read-only view of the resolved config at `cfg`. */
+void hooks_push_view(lua_State *L, int cfg);
+
+/* hooks.after_resolve(c): the team's own validation rules. */
+void hooks_after_resolve(lua_State *L, int cfg);
+
+/* filters, then hooks.after_render(units, c), over the units of one
+ * service: the entries first..#units of the array at `units`. What they
+ * return replaces those entries; output_check() checks it all later. */
+void hooks_post_process(lua_State *L, int cfg, int units, lua_Integer first);
+
+#endif
