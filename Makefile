@@ -12,7 +12,7 @@ DEBIAN_PACKAGES = cmake make gcc libc6-dev pkgconf liblua5.4-dev lua5.4 \
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo test bench asan ubsan valgrind clean
 
 all: build
 
@@ -34,10 +34,23 @@ demo: build
 	./$(BUILD_DIR)/unitforge examples/basic/deploy.lua --stdout
 
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure $(CTEST_ARGS)
+	cd $(BUILD_DIR) && UNITFORGE_WRAPPER='$(UNITFORGE_WRAPPER)' ctest --output-on-failure $(CTEST_ARGS)
 
 bench: build
 	bench/startup.sh $(BUILD_DIR)/unitforge
+
+# The whole suite under the sanitizers, and under valgrind (every run of
+# the binary is wrapped; any error fails the spec).
+asan:
+	$(MAKE) test BUILD_TYPE=Asan BUILD_DIR=build-asan
+
+ubsan:
+	$(MAKE) test BUILD_TYPE=Ubsan BUILD_DIR=build-ubsan
+
+valgrind: deps
+	@command -v valgrind >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind
+	$(MAKE) test BUILD_TYPE=Debug BUILD_DIR=build-debug \
+		UNITFORGE_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 
 clean:
 	rm -rf $(BUILD_DIR)

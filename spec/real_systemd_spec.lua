@@ -3,6 +3,7 @@
 -- with the reason, where a container cannot run (spec/support/run_spec.sh).
 local uf = require("uf")
 local container = require("container")
+local nasty = require("nasty")
 
 local EXAMPLES = { "basic", "phoenix", "flag-restart", "runtime-environment", "distillery", "paranoia", "chroot" }
 
@@ -13,6 +14,9 @@ local function generate_all()
     local r = uf.run({ uf.root .. "/examples/" .. example .. "/deploy.lua", "--out", out })
     assert(r.code == 0, r.stderr)
   end
+  uf.write(out .. "/nasty/deploy.lua", nasty.config("/usr/local/bin/argv-dump"))
+  local r = uf.run({ out .. "/nasty/deploy.lua", "--out", out })
+  assert(r.code == 0, r.stderr)
   return out, out .. "/lib/systemd/system"
 end
 
@@ -124,6 +128,24 @@ esac
     local pid = box:main_pid("legacy-app.service")
     assert.are.equal(pid .. "\n", box:must("cat /run/legacy-app/legacy_app.pid"))
     box:must("systemctl stop legacy-app.service")
+  end)
+
+  it("gives a process exactly the nasty values as environment and arguments", function()
+    install("nasty", "/usr/local/bin/argv-dump", [[#!/bin/sh
+printf '%s\n' "$@" > /tmp/nasty-argv
+exec sleep infinity
+]])
+    box:must("mkdir -p /srv/nasty/current")
+    local code, status = box:sh("systemctl start nasty.service")
+    assert(code == 0, box:must("journalctl -u nasty.service --no-pager | tail -5"))
+    local env = box:environ(box:main_pid("nasty.service"))
+    local argv = {}
+    for line in (box:must("cat /tmp/nasty-argv")):gmatch("([^\n]*)\n") do argv[#argv + 1] = line end
+    for i, v in ipairs(nasty.values) do
+      assert.are.equal(v, env["V" .. i], "V" .. i)
+      assert.are.equal(v, argv[i], "argument " .. i)
+    end
+    assert.are.equal(#nasty.values, #argv)
   end)
 
   for _, case in ipairs({

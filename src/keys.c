@@ -1,5 +1,6 @@
 #include "keys.h"
 
+#include "escape.h"
 #include "resolver.h"
 
 #include <ctype.h>
@@ -108,6 +109,18 @@ static void push_service_path(struct resolver *r, const char *dir, const char *r
     if (dir && root && strncmp(dir, root, root_len) == 0 && (dir[root_len] == '/' || dir[root_len] == '\0'))
         dir += root_len;
     lua_pushfstring(L, "%s%s", dir && *dir ? dir : (rest ? "" : "/"), rest ? rest : "");
+}
+
+/* <current_dir>/bin/<release> as the first word of a command line. */
+static void push_command_path(struct resolver *r, const char *current, const char *release)
+{
+    lua_State *L = resolver_state(r);
+    push_service_path(r, current, lua_pushfstring(L, "/bin/%s", release ? release : ""));
+    size_t len;
+    const char *path = lua_tolstring(L, -1, &len);
+    escape_command_word(L, path, len);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
 }
 
 static const char *default_working_dir(struct resolver *r)
@@ -222,8 +235,7 @@ static const char *default_exec_start(struct resolver *r)
         lua_pushlstring(L, wrap, len);
         lua_pushliteral(L, " ");
     }
-    push_service_path(r, current, lua_pushfstring(L, "/bin/%s", release ? release : ""));
-    lua_remove(L, -2);
+    push_command_path(r, current, release);
     if (command && *command)
         lua_pushfstring(L, " %s", command);
     lua_concat(L, lua_gettop(L) - base);
@@ -239,8 +251,9 @@ static const char *default_exec_stop(struct resolver *r)
     lua_State *L = resolver_state(r);
     const char *current = resolver_string(r, "current_dir");
     const char *release = resolver_string(r, "release_name");
-    push_service_path(r, current, lua_pushfstring(L, "/bin/%s stop", release ? release : ""));
-    lua_remove(L, -2);
+    push_command_path(r, current, release);
+    lua_pushliteral(L, " stop");
+    lua_concat(L, 2);
     return "default";
 }
 

@@ -4,9 +4,9 @@
 #include "failure.h"
 #include "file_io.h"
 #include "unit_value.h"
+#include "problems.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,18 +65,7 @@ static const char *unit_name_problem(const char *name)
     return "does not end in a systemd unit type (.service, .path, .timer, ...)";
 }
 
-static void add_problem(lua_State *L, luaL_Buffer *b, int *count, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if ((*count)++ > 0)
-        luaL_addchar(b, '\n');
-    lua_pushvfstring(L, fmt, ap);
-    va_end(ap);
-    luaL_addvalue(b);
-}
-
-static void check_unit(lua_State *L, int unit, int seen, luaL_Buffer *b, int *count, const char *config)
+static void check_unit(lua_State *L, int unit, int seen, struct problems *p, const char *config)
 {
     lua_getfield(L, unit, "name");
     lua_getfield(L, unit, "dir");
@@ -88,15 +77,15 @@ static void check_unit(lua_State *L, int unit, int seen, luaL_Buffer *b, int *co
     const char *problem;
     int line;
     if (!name || !dir || !text) {
-        add_problem(L, b, count, "%s: a unit needs a name, a folder and a text", config);
+        problems_add(L, p, "%s: a unit needs a name, a folder and a text", config);
     } else if ((problem = unit_name_problem(name))) {
-        add_problem(L, b, count, "%s: unit name '%s' %s", config, name, problem);
+        problems_add(L, p, "%s: unit name '%s' %s", config, name, problem);
     } else if ((problem = unit_value_check_text(text, len, &line))) {
-        add_problem(L, b, count, "%s: unit %s, line %d: %s", config, name, line, problem);
+        problems_add(L, p, "%s: unit %s, line %d: %s", config, name, line, problem);
     } else {
         const char *path = lua_pushfstring(L, "%s/%s", dir, name);
         if (lua_getfield(L, seen, path) == LUA_TSTRING)
-            add_problem(L, b, count, "%s: services '%s' and '%s' both write %s", config,
+            problems_add(L, p, "%s: services '%s' and '%s' both write %s", config,
                         lua_tostring(L, -1), service ? service : "?", path);
         lua_pop(L, 1);
         lua_pushstring(L, service ? service : "?");
@@ -111,18 +100,15 @@ void output_check(lua_State *L, int units, const char *config_path)
     units = lua_absindex(L, units);
     lua_newtable(L); /* path -> service that writes it */
     int seen = lua_gettop(L);
-    luaL_Buffer b;
-    int count = 0;
-    luaL_buffinit(L, &b);
+    struct problems problems;
+    problems_init(L, &problems);
     for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, units); i <= n; i++) {
         lua_rawgeti(L, units, i);
-        check_unit(L, lua_gettop(L), seen, &b, &count, config_path);
+        check_unit(L, lua_gettop(L), seen, &problems, config_path);
         lua_pop(L, 1);
     }
-    luaL_pushresult(&b);
-    if (count > 0)
-        failure_raise_top(L, EXIT_INVALID_CONFIG);
-    lua_pop(L, 2);
+    problems_raise(L, &problems);
+    lua_pop(L, 1);
 }
 
 static void print_units(lua_State *L, int units)

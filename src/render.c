@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include "embedded.h"
+#include "escape.h"
 #include "failure.h"
 #include "file_io.h"
 #include "hooks.h"
@@ -44,6 +45,51 @@ static int template_emit(lua_State *L)
     return 1;
 }
 
+/* The escaping helpers templates call: env(assignment), cmd(command
+ * line), word(data in a command line), paths(list). */
+static int template_env(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    escape_word(L, s, len);
+    return 1;
+}
+
+static int template_cmd(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    escape_command_line(L, s, len);
+    return 1;
+}
+
+static int template_word(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    escape_command_word(L, s, len);
+    return 1;
+}
+
+static int template_paths(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, 1); i <= n; i++) {
+        size_t len;
+        if (i > 1)
+            luaL_addchar(&b, ' ');
+        lua_rawgeti(L, 1, i);
+        const char *s = luaL_checklstring(L, -1, &len);
+        escape_word(L, s, len);
+        lua_remove(L, -2);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
 static int forbid_global_assignment(lua_State *L)
 {
     return luaL_error(L, "templates cannot set globals (tried '%s'); use local", luaL_tolstring(L, 2, NULL));
@@ -74,8 +120,11 @@ static void push_template_env(lua_State *L)
         lua_settable(L, -5);
     }
     lua_pop(L, 1);
-    lua_pushcfunction(L, template_emit);
-    lua_setfield(L, -2, "_emit");
+    static const luaL_Reg escapers[] = {
+        {"_emit", template_emit}, {"env", template_env}, {"cmd", template_cmd},
+        {"word", template_word}, {"paths", template_paths}, {NULL, NULL},
+    };
+    luaL_setfuncs(L, escapers, 0);
     lua_getglobal(L, "table");
     lua_getfield(L, -1, "concat");
     lua_setfield(L, -3, "_concat");

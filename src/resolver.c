@@ -1,5 +1,6 @@
 #include "resolver.h"
 
+#include "escape.h"
 #include "failure.h"
 #include "keys.h"
 #include "refs.h"
@@ -101,7 +102,12 @@ static void call_user_function(struct resolver *r, const char *key)
 }
 
 static int is_expand_key(struct resolver *r, const char *key);
-static void expand_part(struct resolver *r, const char *key, luaL_Buffer *b, int index, int nesting);
+
+static int is_command_key(const char *key)
+{
+    const struct key_spec *spec = keys_find(key);
+    return spec && spec->format == FORMAT_COMMAND;
+}
 
 static void push_ref_value(struct resolver *r, const char *key, const char *target)
 {
@@ -111,41 +117,63 @@ static void push_ref_value(struct resolver *r, const char *key, const char *targ
         resolver_fail(r, key, "ref.%s has no value", target);
 }
 
-/* One piece of a part list: a string, number, ref, specifier, function
- * of `c` or a nested list, appended to the buffer. The buffer sits below
- * the working values, so every path leaves the stack as it found it. */
-static void expand_part(struct resolver *r, const char *key, luaL_Buffer *b, int index, int nesting)
+/* Inside the part list of a command, literal strings are command-line
+ * syntax and everything else is data: a ref's or a function's value is
+ * quoted so that it stays one literal piece of a word. Replaces the
+ * string on top of the stack. */
+static void quote_command_data(lua_State *L)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    escape_command_word(L, s, len);
+    lua_remove(L, -2);
+}
+
+static void push_number_text(lua_State *L, int index)
+{
+    lua_Number n = lua_tonumber(L, index);
+    if (!lua_isinteger(L, index) && n == (lua_Number)(lua_Integer)n)
+        lua_pushfstring(L, "%I", (LUAI_UACINT)n);
+    else
+        luaL_tolstring(L, index, NULL);
+}
+
+/* Pushes the string one piece of a part list stands for: a string,
+ * number, ref, specifier, function of `c`, or a nested list. Pieces are
+ * joined with lua_concat rather than a luaL_Buffer, because expanding a
+ * piece may run user code and push values of its own. */
+static void expand_part(struct resolver *r, const char *key, int index, int nesting)
 {
     lua_State *L = r->L;
     index = lua_absindex(L, index);
     const char *target;
     int letter;
+    char mark[2];
     if (nesting > MAX_PART_NESTING)
         resolver_fail(r, key, "part lists nested more than %d deep", MAX_PART_NESTING);
     luaL_checkstack(L, 4, "expanding a part list");
     switch (lua_type(L, index)) {
     case LUA_TSTRING:
         lua_pushvalue(L, index);
-        luaL_addvalue(b);
         return;
     case LUA_TNUMBER:
-        if (lua_isinteger(L, index) || lua_tonumber(L, index) != (lua_Number)(lua_Integer)lua_tonumber(L, index))
-            luaL_tolstring(L, index, NULL);
-        else
-            lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tonumber(L, index));
-        luaL_addvalue(b);
+        push_number_text(L, index);
         return;
     case LUA_TFUNCTION:
         lua_pushvalue(L, index);
         call_user_function(r, key);
-        expand_part(r, key, b, -1, nesting + 1);
-        lua_pop(L, 1);
+        expand_part(r, key, -1, nesting + 1);
+        lua_remove(L, -2);
+        if (nesting > 0 && is_command_key(key))
+            quote_command_data(L);
         return;
     case LUA_TTABLE:
+        lua_pushliteral(L, "");
         for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, index); i <= n; i++) {
             lua_rawgeti(L, index, i);
-            expand_part(r, key, b, -1, nesting + 1);
-            lua_pop(L, 1);
+            expand_part(r, key, -1, nesting + 1);
+            lua_remove(L, -2);
+            lua_concat(L, 2);
         }
         return;
     case LUA_TUSERDATA:
@@ -153,13 +181,16 @@ static void expand_part(struct resolver *r, const char *key, luaL_Buffer *b, int
             push_ref_value(r, key, target);
             if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
                 resolver_fail(r, key, "ref.%s is a %s, not a string", target, luaL_typename(L, -1));
-            expand_part(r, key, b, -1, nesting + 1);
-            lua_pop(L, 1);
+            expand_part(r, key, -1, nesting + 1);
+            lua_remove(L, -2);
+            if (nesting > 0 && is_command_key(key))
+                quote_command_data(L);
             return;
         }
         if ((letter = refs_specifier(L, index))) {
-            luaL_addchar(b, SPECIFIER_MARK);
-            luaL_addchar(b, (char)letter);
+            mark[0] = SPECIFIER_MARK;
+            mark[1] = (char)letter;
+            lua_pushlstring(L, mark, 2);
             return;
         }
         break;
@@ -173,12 +204,8 @@ static void expand_part(struct resolver *r, const char *key, luaL_Buffer *b, int
 /* Replaces the value on top of the stack with the string its parts make. */
 static void expand_to_string(struct resolver *r, const char *key)
 {
-    lua_State *L = r->L;
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    expand_part(r, key, &b, -2, 0);
-    luaL_pushresult(&b);
-    lua_remove(L, -2);
+    expand_part(r, key, -1, 0);
+    lua_remove(r->L, -2);
 }
 
 /* A list-valued key: each element is expanded on its own. */

@@ -1,5 +1,6 @@
 #include "unit_value.h"
 
+#include "escape.h"
 #include "refs.h"
 
 #include <lauxlib.h>
@@ -111,6 +112,8 @@ const char *unit_value_check_text(const char *text, size_t len, int *line)
         if (s[i] == '\n') {
             if (i - line_start > UNIT_LINE_MAX)
                 return "line longer than systemd accepts";
+            if (escape_line_continues(text + line_start, i - line_start))
+                return "line ends with a backslash, which would join the next line";
             (*line)++;
             line_start = ++i;
             continue;

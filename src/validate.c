@@ -1,46 +1,12 @@
 #include "validate.h"
 
-#include "failure.h"
 #include "keys.h"
 #include "unit_value.h"
 
+#include <lauxlib.h>
+
 #include <ctype.h>
-#include <stdarg.h>
 #include <string.h>
-
-void problems_init(lua_State *L, struct problems *p)
-{
-    lua_newtable(L);
-    p->list = lua_gettop(L);
-    p->count = 0;
-}
-
-void problems_add(lua_State *L, struct problems *p, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    lua_pushvfstring(L, fmt, ap);
-    va_end(ap);
-    lua_rawseti(L, p->list, ++p->count);
-}
-
-void problems_raise(lua_State *L, struct problems *p)
-{
-    if (p->count == 0) {
-        lua_remove(L, p->list);
-        return;
-    }
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (int i = 1; i <= p->count; i++) {
-        if (i > 1)
-            luaL_addchar(&b, '\n');
-        lua_rawgeti(L, p->list, i);
-        luaL_addvalue(&b);
-    }
-    luaL_pushresult(&b);
-    failure_raise_top(L, EXIT_INVALID_CONFIG);
-}
 
 /* ---- string formats ---- */
 

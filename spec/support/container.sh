@@ -55,7 +55,7 @@ readonly CLEAN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # Files the harness creates in STATE_DIR (and only these are removed by stop).
 # (.#merged.lck is nspawn's image lock; it stays behind if nspawn is killed.)
-readonly STATE_FILES=(tag supervisor.pid nspawn.pid pid1 console.log supervisor.log .#merged.lck)
+readonly STATE_FILES=(tag supervisor.pid nspawn.pid pid1 status console.log supervisor.log .#merged.lck)
 readonly STATE_DIRS=(merged layer)   # mount points, removed with rmdir only
 
 # ---------------------------------------------------------------- helpers
@@ -89,19 +89,19 @@ pid_alive() {
 
 read_file() { local v=; [[ -r $1 ]] && read -r v < "$1"; printf '%s' "$v"; }
 
-# Cgroup hierarchies we use, one mount point per line.
-cgroup_roots() {
-    local fs d
-    fs=$(stat -fc %T /sys/fs/cgroup 2>/dev/null) || return 0
-    if [[ $fs == cgroup2fs ]]; then
-        echo /sys/fs/cgroup
+# Cgroup hierarchies we use, into CGROUP_ROOTS (set once, by main).
+detect_cgroup_roots() {
+    local line
+    CGROUP_ROOTS=()
+    if [[ $(stat -fc %T /sys/fs/cgroup 2> /dev/null) == cgroup2fs ]]; then
+        CGROUP_ROOTS=(/sys/fs/cgroup)                   # pure cgroup2
         return
     fi
     # hybrid/legacy: name=systemd (v1) and, if present, the unified (v2) tree
-    for d in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do
-        fs=$(stat -fc %T "$d" 2>/dev/null) || continue
-        [[ $fs == cgroupfs || $fs == cgroup2fs ]] && echo "$d"
-    done
+    while read -r line; do
+        [[ $line == *" cgroupfs" || $line == *" cgroup2fs" ]] && CGROUP_ROOTS+=("${line% *}")
+    done < <(stat -fc '%n %T' /sys/fs/cgroup/systemd /sys/fs/cgroup/unified 2> /dev/null)
+    return 0
 }
 
 # True if PID lives in our tag's cgroup subtree, i.e. we started it.
@@ -117,17 +117,17 @@ pid_is_ours() {
 # Move PID into <tag>/<sub> in every hierarchy (creating it).
 join_cgroup() {
     local tag=$1 sub=$2 pid=$3 root
-    while read -r root; do
+    for root in "${CGROUP_ROOTS[@]}"; do
         mkdir -p "$root/$tag/$sub" && echo "$pid" > "$root/$tag/$sub/cgroup.procs" || return 1
-    done < <(cgroup_roots)
+    done
 }
 
 # All PIDs in the tag's cgroups (all hierarchies), de-duplicated.
 tag_pids() {
     local tag=$1 root
-    while read -r root; do
+    for root in "${CGROUP_ROOTS[@]}"; do
         [[ -d $root/$tag ]] && find "$root/$tag" -name cgroup.procs -exec cat {} + 2>/dev/null
-    done < <(cgroup_roots) | sort -un
+    done | sort -un
 }
 
 # Remove the tag's cgroup trees, deepest first. Retries briefly: a cgroup
@@ -136,11 +136,11 @@ remove_cgroups() {
     local tag=$1 root left i
     for ((i = 0; i < 50; i++)); do
         left=0
-        while read -r root; do
+        for root in "${CGROUP_ROOTS[@]}"; do
             [[ -d $root/$tag ]] || continue
             find "$root/$tag" -depth -type d -exec rmdir {} + 2>/dev/null
             [[ -d $root/$tag ]] && left=1
-        done < <(cgroup_roots)
+        done
         ((left)) || return 0
         nap 0.1
     done
@@ -259,30 +259,30 @@ boot_failed() {
     exit 1
 }
 
-# The manager's state, as `systemctl is-system-running` prints it. Polled
-# without --wait: a long-running exec would have to be killed on timeout, and
-# an orphaned process in the container stalls its shutdown (see
-# terminate_execs). `timeout` is only a safety net against a hung systemctl.
-system_state() {
-    timeout 5 nsenter -t "$1" -a env -i PATH="$CLEAN_PATH" \
-        systemctl is-system-running 2> /dev/null < /dev/null
-}
-
 # Wait until the container's systemd is up: running or degraded.
+# One `is-system-running --wait` returns when startup is finished (and at
+# once with "offline" while the manager's socket doesn't exist yet). It runs
+# in the background so we can watch nspawn and the deadline meanwhile; if we
+# give up, stop's terminate_execs ends it.
 wait_until_running() {
-    local state=$1 tag=$2 launcher=$3 deadline pid1='' status='' nspawn
+    local state=$1 tag=$2 launcher=$3 deadline pid1='' status='' nspawn='' waiter=''
     now_ms; deadline=$((NOW_MS + BOOT_TIMEOUT * 1000))
     while now_ms; ((NOW_MS < deadline)); do
-        nspawn=$(read_file "$state/nspawn.pid")
         if [[ -z $nspawn ]]; then
             pid_alive "$launcher" || boot_failed "$state" "supervisor exited early"
+            nspawn=$(read_file "$state/nspawn.pid")
         elif ! pid_alive "$nspawn"; then
             boot_failed "$state" "systemd-nspawn exited"
         elif [[ -z $pid1 ]]; then
             pid1=$(find_pid1 "$tag") && echo "$pid1" > "$state/pid1"
-        else
-            # "offline" until the manager's socket exists, then "starting"
-            status=$(system_state "$pid1")
+        elif [[ -z $waiter ]]; then
+            in_container "$pid1"
+            "${IN_CONTAINER[@]}" systemctl is-system-running --wait \
+                > "$state/status" 2> /dev/null < /dev/null &
+            waiter=$!
+        elif ! pid_alive "$waiter"; then
+            status=$(read_file "$state/status")
+            waiter=''
             case $status in
                 running|degraded) return 0 ;;
                 maintenance|stopping) boot_failed "$state" "systemd is $status" ;;
@@ -290,7 +290,7 @@ wait_until_running() {
         fi
         nap
     done
-    boot_failed "$state" "systemd not running after ${BOOT_TIMEOUT}s (status: ${status:-unknown}, pid1: ${pid1:-not found})"
+    boot_failed "$state" "systemd not running after ${BOOT_TIMEOUT}s (last status: ${status:-none}, pid1: ${pid1:-not found})"
 }
 
 cmd_boot() {
@@ -333,6 +333,14 @@ cmd_boot() {
 
 # ---------------------------------------------------------------- exec
 
+# Sets IN_CONTAINER to the command prefix that runs a command in the
+# container of PID1: all its namespaces (root and cwd = the container's /) and
+# a clean environment, as the caller's (NOTIFY_SOCKET, SYSTEMD_*...) would leak.
+in_container() {
+    IN_CONTAINER=(nsenter -t "$1" -a env -i PATH="$CLEAN_PATH" HOME=/root
+                  LANG=C.UTF-8 TERM="${TERM:-dumb}")
+}
+
 cmd_exec() {
     (($# >= 2)) || usage
     local state tag pid1
@@ -343,8 +351,8 @@ cmd_exec() {
         warn "exec: no running container in $state"
         exit 125
     fi
-    exec nsenter -t "$pid1" -a env -i PATH="$CLEAN_PATH" HOME=/root LANG=C.UTF-8 \
-        TERM="${TERM:-dumb}" "$@"
+    in_container "$pid1"
+    exec "${IN_CONTAINER[@]}" "$@"
 }
 
 # ---------------------------------------------------------------- stop
@@ -396,7 +404,9 @@ terminate_execs() {
         for ns in "${nsenters[@]}"; do
             kill -CONT "$ns" 2> /dev/null
             # nsenter is single-threaded: its task lists all its children
-            read -r -a children 2> /dev/null < "/proc/$ns/task/$ns/children" || continue
+            # (no trailing newline there: read "fails" but fills the array)
+            children=()
+            read -r -a children 2> /dev/null < "/proc/$ns/task/$ns/children"
             for child in "${children[@]}"; do
                 kill -"$sig" "$child" 2> /dev/null
             done
@@ -448,13 +458,13 @@ supervisor_pid() {
 
 remove_state_files() {
     local state=$1 f d
-    for f in "${STATE_FILES[@]}"; do rm -f -- "$state/$f"; done
+    local -a files=() dirs=()
+    for f in "${STATE_FILES[@]}"; do [[ -e $state/$f ]] && files+=("$state/$f"); done
+    for d in "${STATE_DIRS[@]}"; do [[ -d $state/$d ]] && dirs+=("$state/$d"); done
+    ((${#files[@]} == 0)) || rm -f -- "${files[@]}" || return 1
     # rmdir, never rm -r: if a mount were still visible here, rm -r would
     # delete through it into the host's root filesystem.
-    for d in "${STATE_DIRS[@]}"; do
-        [[ -d $state/$d ]] && { rmdir -- "$state/$d" || return 1; }
-    done
-    return 0
+    ((${#dirs[@]} == 0)) || rmdir -- "${dirs[@]}"
 }
 
 cmd_stop() {
@@ -500,13 +510,13 @@ why_not() {
     done
     [[ -x /lib/systemd/systemd || -x /usr/lib/systemd/systemd ]] || { echo "systemd not installed"; return; }
 
-    root=$(cgroup_roots)
-    [[ -n $root ]] || { echo "no cgroup hierarchy usable by systemd under /sys/fs/cgroup"; return; }
-    while read -r root; do
+    ((${#CGROUP_ROOTS[@]})) ||
+        { echo "no cgroup hierarchy usable by systemd under /sys/fs/cgroup"; return; }
+    for root in "${CGROUP_ROOTS[@]}"; do
         if ! { mkdir "$root/ufct-check-$$" && rmdir "$root/ufct-check-$$"; } 2> /dev/null; then
             echo "cgroup hierarchy $root is not writable"; return
         fi
-    done <<< "$(cgroup_roots)"
+    done
 
     d=$(mktemp -d) || { echo "mktemp failed"; return; }
     # shellcheck disable=SC2016
@@ -532,6 +542,7 @@ cmd_check() {
 main() {
     (($# >= 1)) || usage
     local cmd=$1; shift
+    detect_cgroup_roots
     case $cmd in
         boot)  cmd_boot "$@" ;;
         exec)  cmd_exec "$@" ;;
@@ -542,4 +553,6 @@ main() {
     esac
 }
 
-main "$@"
+# On one line: bash reads a script as it runs it, and the supervisor runs for
+# long; if this file is edited meanwhile, `exit` stops it from reading on.
+main "$@"; exit

@@ -1,0 +1,31 @@
+#ifndef UNITFORGE_ESCAPE_H
+#define UNITFORGE_ESCAPE_H
+
+#include <lua.h>
+#include <stddef.h>
+
+/* Writing values so that systemd parses back exactly what the user wrote
+ * (systemd.syntax(7), systemd.service(5) "Command lines", systemd.exec(5)
+ * "Environment"). Each function pushes its result. '%' is not handled
+ * here: every value is %-escaped once more when a template writes it. */
+
+/* One word of a list systemd splits on whitespace: an Environment=
+ * assignment NAME=value, a path of ReadWritePaths=. Double-quoted when it
+ * holds whitespace, quotes or backslashes. */
+void escape_word(lua_State *L, const char *s, size_t len);
+
+/* Data that becomes (part of) one word of a command line: quoted when it
+ * holds whitespace, quotes or backslashes, and '$' doubled so systemd does
+ * not substitute it. */
+void escape_command_word(lua_State *L, const char *s, size_t len);
+
+/* A command line the user wrote: kept as written, except that a final
+ * unpaired backslash, which would join the next line of the unit, is
+ * written as an escaped backslash. */
+void escape_command_line(lua_State *L, const char *s, size_t len);
+
+/* 1 when the line ends in an odd run of backslashes: systemd would read
+ * the next line as its continuation. */
+int escape_line_continues(const char *line, size_t len);
+
+#endif

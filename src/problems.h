@@ -1,0 +1,21 @@
+#ifndef UNITFORGE_PROBLEMS_H
+#define UNITFORGE_PROBLEMS_H
+
+#include <lua.h>
+
+/* Collected problems of a run: every one is reported, not just the
+ * first. */
+struct problems {
+    int list; /* stack index of the array of messages */
+    int count;
+};
+
+/* Pushes the array that collects the messages. */
+void problems_init(lua_State *L, struct problems *p);
+/* Adds a line; the format is lua_pushfstring's. */
+void problems_add(lua_State *L, struct problems *p, const char *fmt, ...);
+/* Raises one failure listing every problem, if there are any; otherwise
+ * pops the array. */
+void problems_raise(lua_State *L, struct problems *p);
+
+#endif
