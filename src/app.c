@@ -4,6 +4,7 @@
 #include "config_file.h"
 #include "failure.h"
 #include "hooks.h"
+#include "run_limits.h"
 #include "lua_env.h"
 #include "mix_project.h"
 #include "output.h"
@@ -101,7 +102,11 @@ static int protected_main(lua_State *L)
 
 int app_run(const struct options *opts)
 {
-    lua_State *L = luaL_newstate();
+    struct limits limits = {
+        .max_bytes = opts->max_memory_mib * 1024 * 1024,
+        .max_seconds = opts->timeout_seconds,
+    };
+    lua_State *L = limits_new_state(&limits);
     if (!L) {
         fputs("unitforge: not enough memory to start Lua\n", stderr);
         return EXIT_INVALID_CONFIG;
@@ -110,7 +115,14 @@ int app_run(const struct options *opts)
     lua_pushcfunction(L, protected_main);
     lua_pushlightuserdata(L, (void *)opts);
     int status = lua_pcall(L, 1, 0, 1);
-    int exit_status = status == LUA_OK ? EXIT_SUCCESS_STATUS : (int)failure_report(L);
+    int exit_status = EXIT_SUCCESS_STATUS;
+    const char *limit = limits_message(&limits, status);
+    if (limit) {
+        fprintf(stderr, "unitforge: %s\n", limit);
+        exit_status = EXIT_INVALID_CONFIG;
+    } else if (status != LUA_OK) {
+        exit_status = (int)failure_report(L);
+    }
     if (fflush(stdout) != 0 && exit_status == EXIT_SUCCESS_STATUS) {
         perror("unitforge: cannot write to standard output");
         exit_status = EXIT_IO;

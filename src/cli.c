@@ -1,6 +1,10 @@
 #include "cli.h"
 
+#include "run_limits.h"
+
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage_text[] =
@@ -19,6 +23,9 @@ static const char usage_text[] =
     "  --stdout     print the units instead of writing them\n"
     "  --dry-run    report what would be created or updated; write nothing\n"
     "  --force      init: overwrite templates that were edited\n"
+    "  --timeout S  stop Lua code running longer than S seconds (default 10)\n"
+    "  --max-memory MIB\n"
+    "               stop Lua code using more than MIB MiB (default 512)\n"
     "  --help       show this help\n"
     "  --version    show the version\n"
     "\n"
@@ -42,6 +49,17 @@ static int env_name_is_safe(const char *env)
     for (const unsigned char *p = (const unsigned char *)env; *p; p++)
         if (*p == '/' || *p < 0x20 || *p == 0x7f)
             return 0;
+    return 1;
+}
+
+static int parse_positive(const char *text, long max, long *number)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno || end == text || *end || n < 1 || n > max)
+        return 0;
+    *number = n;
     return 1;
 }
 
@@ -108,7 +126,10 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opts)
 {
     memset(opts, 0, sizeof *opts);
     opts->env = "prod";
+    opts->max_memory_mib = LIMITS_DEFAULT_MIB;
+    opts->timeout_seconds = LIMITS_DEFAULT_SECONDS;
     int seen_command = 0;
+    long number;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value;
@@ -118,6 +139,14 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opts)
                 return usage_error("--env '%s' is not a valid environment name "
                                    "(it names a folder: not empty, no '/', not '.' or '..')", value);
             opts->env = value;
+        } else if ((value = option_value("--timeout", argc, argv, &i))) {
+            if (!parse_positive(value, 86400, &number))
+                return usage_error("--timeout needs a number of seconds from 1 to 86400, got '%s'", value);
+            opts->timeout_seconds = (double)number;
+        } else if ((value = option_value("--max-memory", argc, argv, &i))) {
+            if (!parse_positive(value, 1024 * 1024, &number))
+                return usage_error("--max-memory needs a number of MiB from 1 to 1048576, got '%s'", value);
+            opts->max_memory_mib = (size_t)number;
         } else if ((value = option_value("--out", argc, argv, &i))) {
             if (!*value)
                 return usage_error("%s", "--out needs a folder");

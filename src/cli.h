@@ -1,6 +1,8 @@
 #ifndef UNITFORGE_CLI_H
 #define UNITFORGE_CLI_H
 
+#include <stddef.h>
+
 enum command {
     COMMAND_GENERATE,
     COMMAND_INIT,
@@ -14,6 +16,8 @@ struct options {
     int to_stdout;
     int dry_run;
     int force;
+    size_t max_memory_mib; /* --max-memory */
+    double timeout_seconds; /* --timeout */
 };
 
 enum cli_result {

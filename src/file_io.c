@@ -1,13 +1,10 @@
 #include "file_io.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
+#include <lauxlib.h>
+#include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 char *file_read(const char *path, size_t *len)
 {
@@ -44,77 +41,42 @@ char *file_read(const char *path, size_t *len)
     return buf;
 }
 
-int file_make_dirs(const char *path)
+static int close_stream(lua_State *L)
 {
-    char buf[PATH_MAX];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(buf, path, len + 1);
-    for (char *p = buf + 1; ; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = saved;
-        if (saved == '\0')
-            break;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
+    luaL_Stream *stream = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+    return luaL_fileresult(L, fclose(stream->f) == 0, NULL);
 }
 
-static int write_all(int fd, const char *data, size_t len)
+const char *file_push(lua_State *L, const char *path, size_t *len)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-int file_write_atomic(const char *dir, const char *name, const char *data, size_t len)
-{
-    char tmp[PATH_MAX], final[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp ||
-        snprintf(final, sizeof final, "%s/%s", dir, name) >= (int)sizeof final) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
-    /* Unit files are world-readable, like the ones packages install. No
-     * fsync: these are build artefacts, and a run writing thousands of
-     * units must stay fast; the rename alone keeps readers from half files. */
-    if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0) {
+    luaL_Stream *stream = lua_newuserdatauv(L, sizeof *stream, 0);
+    stream->closef = NULL; /* marks it closed until it is open */
+    luaL_setmetatable(L, LUA_FILEHANDLE);
+    stream->f = fopen(path, "rb");
+    if (!stream->f) {
         int saved = errno;
-        close(fd);
-        unlink(tmp);
+        lua_pop(L, 1);
         errno = saved;
-        return -1;
+        return NULL;
     }
-    if (close(fd) != 0 || rename(tmp, final) != 0) {
-        int saved = errno;
-        unlink(tmp);
-        errno = saved;
-        return -1;
+    stream->closef = close_stream;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    size_t n;
+    do {
+        char *chunk = luaL_prepbuffer(&b);
+        n = fread(chunk, 1, LUAL_BUFFERSIZE, stream->f);
+        luaL_addsize(&b, n);
+    } while (n == LUAL_BUFFERSIZE);
+    int failed = ferror(stream->f);
+    luaL_pushresult(&b);
+    fclose(stream->f);
+    stream->closef = NULL;
+    lua_remove(L, -2);
+    if (failed) {
+        lua_pop(L, 1);
+        errno = EIO;
+        return NULL;
     }
-    return 0;
+    return lua_tolstring(L, -1, len);
 }

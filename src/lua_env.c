@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 #include <lua-cjson.h>
 #include <lualib.h>
+#include <stdio.h>
 #include <string.h>
 
 const struct embedded_file *embedded_find(const struct embedded_file *table, const char *name)
@@ -73,6 +74,154 @@ static void install_helper_module(lua_State *L)
     lua_setglobal(L, "unitforge");
 }
 
+/* ---- what a config may do ----
+ *
+ * A config computes values; it runs on deploy machines, often as root,
+ * and its output goes to stdout with --stdout. So it may read files and
+ * the environment, but not run programs, write or delete files, load
+ * native code or bytecode, exit the process behind the generator's back,
+ * or reach the debug library (which could remove the time limit). */
+
+static void remove_fields(lua_State *L, const char *table, const char *const *names)
+{
+    lua_getglobal(L, table);
+    for (; *names; names++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, *names);
+    }
+    lua_pop(L, 1);
+}
+
+/* io.open for reading only. */
+static int read_only_open(lua_State *L)
+{
+    const char *mode = luaL_optstring(L, 2, "r");
+    if (strcmp(mode, "r") != 0 && strcmp(mode, "rb") != 0)
+        return luaL_error(L, "io.open: a config may only read files (mode \"r\"), not \"%s\"", mode);
+    int base = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushstring(L, mode);
+    lua_call(L, 2, LUA_MULTRET);
+    return lua_gettop(L) - base;
+}
+
+/* load, loadfile and dofile with text chunks only. */
+static int text_only_load(lua_State *L)
+{
+    /* an explicit nil env differs from none: keep the argument count */
+    int nargs = lua_gettop(L) > 4 ? 4 : lua_gettop(L);
+    lua_settop(L, nargs < 3 ? 3 : nargs);
+    if (lua_type(L, 3) == LUA_TSTRING && strchr(lua_tostring(L, 3), 'b'))
+        return luaL_error(L, "load: binary chunks are not allowed");
+    lua_pushliteral(L, "t");
+    lua_replace(L, 3);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static int text_only_loadfile(lua_State *L)
+{
+    const char *path = luaL_optstring(L, 1, NULL);
+    if (!path)
+        return luaL_error(L, "loadfile: a config cannot read chunks from standard input");
+    if (luaL_loadfilex(L, path, "t") != LUA_OK) {
+        luaL_pushfail(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (!lua_isnone(L, 3)) {
+        lua_pushvalue(L, 3);
+        if (!lua_setupvalue(L, -2, 1))
+            lua_pop(L, 1);
+    }
+    return 1;
+}
+
+static int text_only_dofile(lua_State *L)
+{
+    const char *path = luaL_optstring(L, 1, NULL);
+    if (!path)
+        return luaL_error(L, "dofile: a config cannot read chunks from standard input");
+    lua_settop(L, 1);
+    if (luaL_loadfilex(L, path, "t") != LUA_OK)
+        return lua_error(L);
+    lua_call(L, 0, LUA_MULTRET);
+    return lua_gettop(L) - 1;
+}
+
+/* print goes to stderr: stdout carries the units with --stdout. */
+static int print_to_stderr(lua_State *L)
+{
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1)
+            fputc('\t', stderr);
+        fwrite(s, 1, len, stderr);
+        lua_pop(L, 1);
+    }
+    fputc('\n', stderr);
+    return 0;
+}
+
+static int undefined_global(lua_State *L)
+{
+    return luaL_error(L, "undefined global '%s'", luaL_tolstring(L, 2, NULL));
+}
+
+static void wrap_global(lua_State *L, const char *table, const char *name, lua_CFunction wrapper)
+{
+    if (table)
+        lua_getglobal(L, table);
+    else
+        lua_pushglobaltable(L);
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
+static void restrict_libraries(lua_State *L)
+{
+    static const char *const os_removed[] = {"execute", "exit", "remove", "rename", "tmpname", "setlocale", NULL};
+    static const char *const io_removed[] = {"popen", "tmpfile", "output", "input", "write", "read", "close", NULL};
+    static const char *const package_removed[] = {"loadlib", NULL};
+    static const char *const string_removed[] = {"dump", NULL};
+    static const char *const globals_removed[] = {"debug", NULL};
+    remove_fields(L, "os", os_removed);
+    remove_fields(L, "io", io_removed);
+    remove_fields(L, "package", package_removed);
+    remove_fields(L, "string", string_removed);
+    lua_pushglobaltable(L);
+    lua_pushnil(L);
+    lua_setfield(L, -2, globals_removed[0]);
+    lua_pop(L, 1);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "debug");
+    lua_pop(L, 1);
+    wrap_global(L, "io", "open", read_only_open);
+    wrap_global(L, NULL, "load", text_only_load);
+    lua_register(L, "loadfile", text_only_loadfile);
+    lua_register(L, "dofile", text_only_dofile);
+    lua_register(L, "print", print_to_stderr);
+}
+
+/* Reading an undefined global is a typo, not nil. */
+static void make_globals_strict(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, undefined_global);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+}
+
 void lua_env_setup(lua_State *L, const char *config_dir, const char *env)
 {
     luaL_openlibs(L);
@@ -82,4 +231,6 @@ void lua_env_setup(lua_State *L, const char *config_dir, const char *env)
     lua_pushstring(L, env);
     lua_setglobal(L, "env");
     install_helper_module(L);
+    restrict_libraries(L);
+    make_globals_strict(L);
 }

@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "failure.h"
+#include "commit.h"
 #include "file_io.h"
 #include "unit_value.h"
 #include "problems.h"
@@ -139,30 +140,37 @@ static enum change compare_with_disk(const char *path, const char *text, size_t 
     return c;
 }
 
-static void emit_unit(lua_State *L, int unit, const struct options *opts)
+static const char *const change_verbs[] = {"unchanged", "created", "updated"};
+static const char *const dry_run_verbs[] = {"unchanged", "would create", "would update"};
+
+/* Every changed unit is written in one commit: all of them or none. The
+ * change array lives in a userdata, so a failure cannot leak it. */
+static void write_changes(lua_State *L, int units, const enum change *changes, lua_Integer n)
 {
-    static const char *const verbs[] = {"unchanged", "created", "updated"};
-    static const char *const would[] = {"unchanged", "would create", "would update"};
-    lua_getfield(L, unit, "dir");
-    lua_getfield(L, unit, "name");
-    lua_getfield(L, unit, "text");
-    const char *dir = lua_tostring(L, -3), *name = lua_tostring(L, -2);
-    size_t len;
-    const char *text = lua_tolstring(L, -1, &len);
-    const char *path = lua_pushfstring(L, "%s/%s", dir, name);
-    enum change change = compare_with_disk(path, text, len);
-    if (change != UNCHANGED && !opts->dry_run) {
-        /* a drop-in (UNIT.d/NAME.conf) goes into its own folder */
+    struct file_change *files = lua_newuserdatauv(L, sizeof *files * (size_t)(n ? n : 1), 0);
+    size_t count = 0;
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (changes[i - 1] == UNCHANGED)
+            continue;
+        lua_rawgeti(L, units, i);
+        lua_getfield(L, -1, "path");
+        lua_getfield(L, -2, "text");
+        const char *path = lua_tostring(L, -2);
         const char *slash = strrchr(path, '/');
-        const char *folder = lua_pushlstring(L, path, (size_t)(slash - path));
-        if (file_make_dirs(folder) != 0)
-            failure_raise(L, EXIT_IO, "cannot create folder %s: %s", folder, strerror(errno));
-        if (file_write_atomic(folder, slash + 1, text, len) != 0)
-            failure_raise(L, EXIT_IO, "cannot write %s: %s", path, strerror(errno));
-        lua_pop(L, 1);
+        /* a drop-in (UNIT.d/NAME.conf) goes into its own folder */
+        lua_pushlstring(L, path, (size_t)(slash - path));
+        lua_setfield(L, -4, "folder");
+        lua_getfield(L, -3, "folder");
+        files[count].folder = lua_tostring(L, -1);
+        files[count].name = slash + 1;
+        files[count].data = lua_tolstring(L, -2, &files[count].len);
+        count++;
+        lua_pop(L, 4); /* the unit table keeps the strings alive */
     }
-    printf("%s %s\n", (opts->dry_run ? would : verbs)[change], path);
-    lua_pop(L, 4);
+    char error[512];
+    if (commit_changes(files, count, error, sizeof error) != 0)
+        failure_raise(L, EXIT_IO, "%s; nothing was written", error);
+    lua_pop(L, 1);
 }
 
 void output_emit(lua_State *L, int units, const struct options *opts)
@@ -172,9 +180,27 @@ void output_emit(lua_State *L, int units, const struct options *opts)
         print_units(L, units);
         return;
     }
-    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, units); i <= n; i++) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
+    enum change *changes = lua_newuserdatauv(L, sizeof *changes * (size_t)(n ? n : 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, units, i);
-        emit_unit(L, lua_gettop(L), opts);
-        lua_pop(L, 1);
+        lua_getfield(L, -1, "dir");
+        lua_getfield(L, -2, "name");
+        lua_getfield(L, -3, "text");
+        size_t len;
+        const char *text = lua_tolstring(L, -1, &len);
+        const char *path = lua_pushfstring(L, "%s/%s", lua_tostring(L, -3), lua_tostring(L, -2));
+        changes[i - 1] = compare_with_disk(path, text, len);
+        lua_setfield(L, -5, "path");
+        lua_pop(L, 4);
     }
+    if (!opts->dry_run)
+        write_changes(L, units, changes, n);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, units, i);
+        lua_getfield(L, -1, "path");
+        printf("%s %s\n", (opts->dry_run ? dry_run_verbs : change_verbs)[changes[i - 1]], lua_tostring(L, -1));
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
 }

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <lauxlib.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Registry keys (their addresses are unique). */
@@ -181,7 +180,7 @@ static int push_override(lua_State *L, const char *path)
     if (type == LUA_TBOOLEAN)
         return 0;
     size_t len;
-    char *text = file_read(path, &len);
+    const char *text = file_push(L, path, &len);
     if (!text) {
         if (errno != ENOENT)
             failure_raise(L, EXIT_INVALID_CONFIG, "cannot read template %s: %s", path, strerror(errno));
@@ -192,8 +191,8 @@ static int push_override(lua_State *L, const char *path)
     }
     lua_pushfstring(L, "@%s", path);
     compile(L, lua_tostring(L, -1), text, len);
-    free(text);
-    lua_remove(L, -2);
+    lua_replace(L, -3); /* over the text */
+    lua_pop(L, 1);
     cache_set(L, path);
     return 1;
 }

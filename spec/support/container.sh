@@ -42,6 +42,10 @@
 # - Harness errors exit 125 (exec) / 1 (boot, stop); check exits 77 to skip.
 # - Always pair boot with stop (e.g. in an EXIT trap): the container is
 #   detached from the caller (setsid) and outlives it otherwise.
+# - The supervisor exits last and is reparented to PID 1; until PID 1 reaps
+#   it, it shows as a zombie (this machine's PID 1 does so only every ~2 s).
+# - Processes started by `exec` stay in the caller's cgroup (not the
+#   container's), and `stop` terminates any still running (see terminate_execs).
 #
 # Tunables: UFCT_BOOT_TIMEOUT (s, default 30), UFCT_STOP_TIMEOUT (s, default 10).
 
@@ -505,7 +509,7 @@ cmd_stop() {
 why_not() {
     local c root d
     ((EUID == 0)) || { echo "not root"; return; }
-    for c in systemd-nspawn nsenter unshare setsid mount umount timeout; do
+    for c in systemd-nspawn nsenter unshare setsid mount umount; do
         command -v "$c" > /dev/null || { echo "$c not found (apt-get install systemd-container util-linux)"; return; }
     done
     [[ -x /lib/systemd/systemd || -x /usr/lib/systemd/systemd ]] || { echo "systemd not installed"; return; }

@@ -74,10 +74,13 @@ function M.run(args, cwd)
   return result
 end
 
--- A fingerprint of a folder tree: paths, sizes, modes, mtimes and
--- contents, to prove a failed run left it exactly as it was.
+-- A fingerprint of a folder tree: every entry with its type and mode,
+-- and each file's size, mtime and contents, to prove a failed run left
+-- it exactly as it was. (A folder's own mtime is left out: creating and
+-- removing a temporary file in it changes that, and nothing else.)
 function M.snapshot(dir)
-  return capture(("cd %s 2>/dev/null && find . -printf '%%p %%s %%m %%T@\\n' | sort && "
+  return capture(("cd %s 2>/dev/null && find . -type d -printf '%%p %%y %%m\\n' | sort && "
+    .. "find . ! -type d -printf '%%p %%y %%s %%m %%T@\\n' | sort && "
     .. "find . -type f -exec sha256sum {} + | sort"):format(M.quote(dir)))
 end
 

@@ -1,0 +1,28 @@
+#ifndef UNITFORGE_RUN_LIMITS_H
+#define UNITFORGE_RUN_LIMITS_H
+
+#include <lua.h>
+#include <stddef.h>
+
+/* Bounds on user code, so a runaway config (endless loop, unbounded
+ * memory) stops a deploy with a clear message instead of hanging it or
+ * making the machine swap. */
+struct limits {
+    size_t max_bytes;      /* memory the Lua state may hold */
+    double max_seconds;    /* run time of the Lua code */
+    size_t used_bytes;
+    int memory_exceeded;   /* set when an allocation was refused */
+    double started;        /* monotonic clock at start */
+};
+
+#define LIMITS_DEFAULT_MIB 512
+#define LIMITS_DEFAULT_SECONDS 10
+
+/* A Lua state whose allocator and instruction hook enforce `limits`
+ * (which must outlive it); NULL when even that cannot be allocated. */
+lua_State *limits_new_state(struct limits *limits);
+
+/* The message for a run that hit a limit, or NULL. */
+const char *limits_message(const struct limits *limits, int status);
+
+#endif
