@@ -5,13 +5,16 @@
 #include "failure.h"
 #include "hooks.h"
 #include "run_limits.h"
+#include "show.h"
 #include "lua_env.h"
 #include "mix_project.h"
 #include "output.h"
+#include "overrides.h"
 #include "render.h"
 #include "resolver.h"
 #include "template_init.h"
 #include "validate.h"
+#include "verify.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -29,8 +32,9 @@ static const char *push_config_dir(lua_State *L, const char *path)
 }
 
 /* Resolves and validates every service of the list on top of the stack;
- * pushes the array of their resolved configs. Problems of all services
- * are reported together. */
+ * pushes the array of their resolved configs and the array of the
+ * origins of their keys. Problems of all services are reported
+ * together. */
 static void resolve_services(lua_State *L, const struct run_context *ctx)
 {
     int services = lua_gettop(L);
@@ -38,11 +42,16 @@ static void resolve_services(lua_State *L, const struct run_context *ctx)
     struct problems problems;
     lua_createtable(L, (int)n, 0);
     int configs = lua_gettop(L);
+    lua_createtable(L, (int)n, 0);
+    int origins = lua_gettop(L);
     problems_init(L, &problems);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->overrides_ref);
+    int overrides = lua_gettop(L);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, services, i);
+        overrides_apply(L, overrides, -1);
         resolver_resolve(L, -1, ctx);
-        lua_pop(L, 1); /* origins: `show` will want them */
+        lua_rawseti(L, origins, i);
         if (n == 1)
             lua_pushfstring(L, "%s: ", ctx->config_path);
         else
@@ -53,11 +62,32 @@ static void resolve_services(lua_State *L, const struct run_context *ctx)
         lua_pop(L, 1);
     }
     problems_raise(L, &problems);
+    lua_pop(L, 1); /* overrides */
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, configs, i);
         hooks_after_resolve(L, -1);
         lua_pop(L, 1);
     }
+}
+
+static void verify(lua_State *L, int units, const struct options *opts)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
+    struct verify_unit *list = lua_newuserdatauv(L, sizeof *list * (size_t)(n ? n : 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, units, i);
+        lua_getfield(L, -1, "name");
+        lua_getfield(L, -2, "text");
+        list[i - 1].name = lua_tostring(L, -2);
+        list[i - 1].text = lua_tolstring(L, -1, &list[i - 1].len);
+        lua_pop(L, 3); /* the units table keeps the strings alive */
+    }
+    int status = verify_units(list, (size_t)n, opts->max_exposure);
+    if (status == 1)
+        failure_raise(L, EXIT_INVALID_CONFIG, "verify: %s did not pass", opts->config_path);
+    if (status != 0)
+        failure_raise(L, EXIT_IO, "verify: could not run the checks");
+    lua_pop(L, 1);
 }
 
 static void generate(lua_State *L, int configs, const struct options *opts)
@@ -71,7 +101,10 @@ static void generate(lua_State *L, int configs, const struct options *opts)
         lua_pop(L, 1);
     }
     output_check(L, units, opts->config_path);
-    output_emit(L, units, opts);
+    if (opts->command == COMMAND_VERIFY)
+        verify(L, units, opts);
+    else
+        output_emit(L, units, opts);
     lua_pop(L, 1);
 }
 
@@ -89,14 +122,24 @@ static int protected_main(lua_State *L)
     };
     if (mix_project_app_name(ctx.config_dir, app_name, sizeof app_name))
         ctx.mix_app_name = app_name;
+    overrides_push(L, opts);
+    ctx.overrides_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_env_setup(L, ctx.config_dir, opts->env);
     config_file_load(L, opts->config_path, opts->env);
     resolve_services(L, &ctx);
-    int configs = lua_gettop(L);
-    if (opts->command == COMMAND_INIT)
+    int configs = lua_gettop(L) - 1;
+    switch (opts->command) {
+    case COMMAND_INIT:
         template_init(L, configs, opts->force);
-    else
+        break;
+    case COMMAND_SHOW:
+        show_configs(L, configs, configs + 1, opts->json);
+        break;
+    case COMMAND_GENERATE:
+    case COMMAND_VERIFY:
         generate(L, configs, opts);
+        break;
+    }
     return 0;
 }
 

@@ -14,14 +14,27 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  generate    write the units (the default command)\n"
+    "  show        print the resolved config of each service: every key, its\n"
+    "              value and where it came from (default, config, computed,\n"
+    "              cli, mix.exs); --json for a machine-readable form\n"
+    "  verify      generate into a temporary folder, run systemd-analyze verify\n"
+    "              (strict: any finding fails) and print each service's\n"
+    "              exposure score from systemd-analyze security\n"
     "  init        copy the built-in templates into templates_dir for editing\n"
     "\n"
     "Options:\n"
     "  --env NAME   environment name, seen by the config as `env` (default: prod)\n"
+    "  --set KEY=VALUE\n"
+    "               override a key for every service, after the config; VALUE\n"
+    "               is read as the key's type: true/false, an integer, a\n"
+    "               string, or a comma-separated list (repeatable)\n"
     "  --out DIR    output folder; units go to DIR/lib/systemd/system\n"
     "               (default: _build/<mix_env>/systemd)\n"
     "  --stdout     print the units instead of writing them\n"
     "  --dry-run    report what would be created or updated; write nothing\n"
+    "  --json       show: print JSON\n"
+    "  --max-exposure N\n"
+    "               verify: fail when a service's exposure score is above N\n"
     "  --force      init: overwrite templates that were edited\n"
     "  --timeout S  stop Lua code running longer than S seconds (default 10)\n"
     "  --max-memory MIB\n"
@@ -67,6 +80,10 @@ static int parse_command(const char *word, enum command *command)
 {
     if (strcmp(word, "generate") == 0)
         *command = COMMAND_GENERATE;
+    else if (strcmp(word, "show") == 0)
+        *command = COMMAND_SHOW;
+    else if (strcmp(word, "verify") == 0)
+        *command = COMMAND_VERIFY;
     else if (strcmp(word, "init") == 0)
         *command = COMMAND_INIT;
     else
@@ -105,6 +122,8 @@ static enum cli_result parse_flag(const char *arg, struct options *opts)
         opts->dry_run = 1;
     else if (strcmp(arg, "--force") == 0)
         opts->force = 1;
+    else if (strcmp(arg, "--json") == 0)
+        opts->json = 1;
     else
         return usage_error("unknown option '%s'", arg);
     return CLI_RUN;
@@ -128,6 +147,7 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opts)
     opts->env = "prod";
     opts->max_memory_mib = LIMITS_DEFAULT_MIB;
     opts->timeout_seconds = LIMITS_DEFAULT_SECONDS;
+    opts->max_exposure = -1;
     int seen_command = 0;
     long number;
     for (int i = 1; i < argc; i++) {
@@ -147,6 +167,17 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opts)
             if (!parse_positive(value, 1024 * 1024, &number))
                 return usage_error("--max-memory needs a number of MiB from 1 to 1048576, got '%s'", value);
             opts->max_memory_mib = (size_t)number;
+        } else if ((value = option_value("--set", argc, argv, &i))) {
+            if (!strchr(value, '=') || value[0] == '=')
+                return usage_error("--set needs KEY=VALUE, got '%s'", value);
+            if (opts->nsets == MAX_SETS)
+                return usage_error("%s", "too many --set options");
+            opts->sets[opts->nsets++] = value;
+        } else if ((value = option_value("--max-exposure", argc, argv, &i))) {
+            char *end;
+            opts->max_exposure = strtod(value, &end);
+            if (!*value || *end || opts->max_exposure < 0 || opts->max_exposure > 10)
+                return usage_error("--max-exposure needs a score from 0 to 10, got '%s'", value);
         } else if ((value = option_value("--out", argc, argv, &i))) {
             if (!*value)
                 return usage_error("%s", "--out needs a folder");
@@ -163,5 +194,9 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opts)
         return usage_error("%s", "no config file given (unitforge FILE.lua)");
     if (opts->to_stdout && opts->dry_run)
         return usage_error("%s", "--stdout and --dry-run cannot be combined");
+    if (opts->json && opts->command != COMMAND_SHOW)
+        return usage_error("%s", "--json goes with the show command");
+    if (opts->max_exposure >= 0 && opts->command != COMMAND_VERIFY)
+        return usage_error("%s", "--max-exposure goes with the verify command");
     return CLI_RUN;
 }

@@ -6,7 +6,11 @@
 enum command {
     COMMAND_GENERATE,
     COMMAND_INIT,
+    COMMAND_SHOW,
+    COMMAND_VERIFY,
 };
+
+#define MAX_SETS 256
 
 struct options {
     enum command command;
@@ -16,8 +20,12 @@ struct options {
     int to_stdout;
     int dry_run;
     int force;
-    size_t max_memory_mib; /* --max-memory */
+    int json;               /* show --json */
+    double max_exposure;    /* verify --max-exposure, < 0 when not given */
+    size_t max_memory_mib;  /* --max-memory */
     double timeout_seconds; /* --timeout */
+    const char *sets[MAX_SETS]; /* --set KEY=VALUE, in order */
+    int nsets;
 };
 
 enum cli_result {

@@ -106,7 +106,8 @@ static int write_temp(struct step *step, const struct file_change *change)
     /* Unit files are world-readable, like the ones packages install. No
      * fsync: these are build artefacts, and a run writing thousands of
      * units must stay fast; rename keeps readers from half files. */
-    int ok = fchmod(fd, 0644) == 0 && write_all(fd, change->data, change->len) == 0;
+    int ok = fchmod(fd, change->mode ? (mode_t)change->mode : 0644) == 0 &&
+             write_all(fd, change->data, change->len) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok)
         ok = 0, saved = errno;

@@ -9,6 +9,7 @@ struct file_change {
     const char *name;
     const char *data;
     size_t len;
+    unsigned mode; /* 0 for 0644 */
 };
 
 /* Writes every change or none: all contents go to temporary files first,

@@ -164,6 +164,7 @@ static void write_changes(lua_State *L, int units, const enum change *changes, l
         files[count].folder = lua_tostring(L, -1);
         files[count].name = slash + 1;
         files[count].data = lua_tolstring(L, -2, &files[count].len);
+        files[count].mode = 0;
         count++;
         lua_pop(L, 4); /* the unit table keeps the strings alive */
     }

@@ -281,6 +281,15 @@ static int is_expand_key(struct resolver *r, const char *key)
 
 /* ---- resolution ---- */
 
+static int from_command_line(struct resolver *r, const char *key)
+{
+    lua_State *L = r->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx->overrides_ref);
+    int found = lua_getfield(L, -1, key) != LUA_TNIL;
+    lua_pop(L, 2);
+    return found;
+}
+
 static const char *compute(struct resolver *r, const struct key_spec *spec)
 {
     lua_State *L = r->L;
@@ -296,7 +305,9 @@ static const char *compute(struct resolver *r, const struct key_spec *spec)
         return spec->default_value(r);
     }
     normalize(r, spec);
-    return type == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS ? "computed" : "config";
+    if (type == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS)
+        return "computed";
+    return from_command_line(r, spec->name) ? "cli" : "config";
 }
 
 static int push_cached(struct resolver *r, const char *key)

@@ -10,6 +10,7 @@ struct run_context {
     const char *env;           /* --env */
     const char *out;           /* --out, or NULL */
     const char *mix_app_name;  /* from mix.exs beside the config, or NULL */
+    int overrides_ref;         /* registry ref to the --set table */
 };
 
 struct resolver;

@@ -38,7 +38,7 @@ static void init_folder(lua_State *L, const char *dir, int force)
         actions[n] = decide(path, builtin, force);
         lua_pop(L, 1);
         if (actions[n] == INIT_CREATED || actions[n] == INIT_UPDATED)
-            files[count++] = (struct file_change){dir, *name, builtin->data, builtin->len};
+            files[count++] = (struct file_change){dir, *name, builtin->data, builtin->len, 0};
     }
     char error[512];
     if (commit_changes(files, count, error, sizeof error) != 0)

@@ -1,0 +1,73 @@
+#include "show.h"
+
+#include "keys.h"
+#include "lua_env.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+
+/* Replaces a function (or the functions inside a table) at the top of
+ * the stack with "<function file:line>", which text and JSON can hold. */
+static void describe_functions(lua_State *L)
+{
+    if (lua_type(L, -1) == LUA_TFUNCTION) {
+        lua_Debug ar;
+        lua_pushvalue(L, -1);
+        lua_getinfo(L, ">S", &ar);
+        lua_pushfstring(L, "<function %s:%d>", ar.short_src, ar.linedefined);
+        lua_replace(L, -2);
+        return;
+    }
+    if (lua_type(L, -1) != LUA_TTABLE)
+        return;
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+        describe_functions(L);
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_settable(L, -4);
+    }
+    lua_replace(L, -2);
+}
+
+/* Pushes { name = service_name, keys = { {name, value, origin}... } }. */
+static void push_service(lua_State *L, int cfg, int origins)
+{
+    lua_createtable(L, 0, 2);
+    lua_getfield(L, cfg, "service_name");
+    lua_setfield(L, -2, "name");
+    lua_createtable(L, (int)keys_count, 0);
+    for (size_t i = 0; i < keys_count; i++) {
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, keys_all[i].name);
+        lua_setfield(L, -2, "name");
+        lua_getfield(L, cfg, keys_all[i].name);
+        describe_functions(L);
+        lua_setfield(L, -2, "value");
+        lua_getfield(L, origins, keys_all[i].name);
+        lua_setfield(L, -2, "origin");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "keys");
+}
+
+void show_configs(lua_State *L, int configs, int origins, int json)
+{
+    configs = lua_absindex(L, configs);
+    origins = lua_absindex(L, origins);
+    lua_env_require(L, "unitforge.show");
+    lua_getfield(L, -1, json ? "json" : "text");
+    lua_newtable(L);
+    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
+        lua_rawgeti(L, configs, i);
+        lua_rawgeti(L, origins, i);
+        push_service(L, lua_gettop(L) - 1, lua_gettop(L));
+        lua_rawseti(L, -4, i);
+        lua_pop(L, 2);
+    }
+    lua_env_require(L, "cjson");
+    lua_call(L, 2, 1);
+    fputs(lua_tostring(L, -1), stdout);
+    lua_pop(L, 2);
+}
