@@ -1,13 +1,8 @@
 -- Helpers visible to unit templates (built-in and user-edited ones).
 local H = {}
 
---- true when `value` is an element of `list`
-function H.has(list, value)
-  for _, v in ipairs(list or {}) do
-    if v == value then return true end
-  end
-  return false
-end
+-- has(list, value) and the escapers env, cmd, word and paths are
+-- provided by the host (src/render.c).
 
 --- the elements of `list` joined by `sep` (a space by default)
 function H.join(list, sep)

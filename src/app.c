@@ -31,45 +31,63 @@ static const char *push_config_dir(lua_State *L, const char *path)
     return lua_pushlstring(L, path, (size_t)(slash - path));
 }
 
-/* Resolves and validates every service of the list on top of the stack;
- * pushes the array of their resolved configs and the array of the
- * origins of their keys. Problems of all services are reported
- * together. */
-static void resolve_services(lua_State *L, const struct run_context *ctx)
+/* What one pass over the services produces, at these stack indices:
+ * `units` (generate, verify) or `configs` and `origins` (show, init). */
+struct pass {
+    int units;
+    int configs;
+    int origins;
+};
+
+static void push_problem_prefix(lua_State *L, const char *config_path, lua_Integer i, lua_Integer n)
+{
+    if (n == 1)
+        lua_pushfstring(L, "%s: ", config_path);
+    else
+        lua_pushfstring(L, "%s: services[%d].", config_path, (int)i);
+}
+
+/* Resolves, validates and (for generate and verify) renders the services
+ * of the list on top of the stack one by one, so a run of thousands of
+ * services holds only their units, not every resolved config. Problems
+ * of all services are reported together, before anything is written. */
+static void process_services(lua_State *L, const struct run_context *ctx, int render, struct pass *pass)
 {
     int services = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, services);
     struct problems problems;
-    lua_createtable(L, (int)n, 0);
-    int configs = lua_gettop(L);
-    lua_createtable(L, (int)n, 0);
-    int origins = lua_gettop(L);
+    lua_newtable(L);
+    pass->units = render ? lua_gettop(L) : 0;
+    lua_createtable(L, render ? 0 : (int)n, 0);
+    pass->configs = render ? 0 : lua_gettop(L);
+    lua_createtable(L, render ? 0 : (int)n, 0);
+    pass->origins = render ? 0 : lua_gettop(L);
     problems_init(L, &problems);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->overrides_ref);
     int overrides = lua_gettop(L);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, services, i);
         overrides_apply(L, overrides, -1);
-        resolver_resolve(L, -1, ctx);
-        lua_rawseti(L, origins, i);
-        if (n == 1)
-            lua_pushfstring(L, "%s: ", ctx->config_path);
-        else
-            lua_pushfstring(L, "%s: services[%d].", ctx->config_path, (int)i);
-        validate_service(L, -3, -2, lua_tostring(L, -1), &problems);
+        resolver_resolve(L, -1, ctx); /* service cfg origins */
+        int before = problems.count;
+        push_problem_prefix(L, ctx->config_path, i, n);
+        validate_service(L, -4, -3, lua_tostring(L, -1), &problems);
         lua_pop(L, 1);
-        lua_rawseti(L, configs, i);
-        lua_pop(L, 1);
+        if (problems.count == before)
+            hooks_after_resolve(L, -2);
+        if (render && problems.count == 0)
+            render_service(L, -2, pass->units);
+        if (!render) {
+            lua_rawseti(L, pass->origins, i);
+            lua_rawseti(L, pass->configs, i);
+            lua_pop(L, 1);
+        } else {
+            lua_pop(L, 3);
+        }
     }
-    problems_raise(L, &problems);
     lua_pop(L, 1); /* overrides */
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, configs, i);
-        hooks_after_resolve(L, -1);
-        lua_pop(L, 1);
-    }
+    problems_raise(L, &problems);
 }
-
 static void verify(lua_State *L, int units, const struct options *opts)
 {
     lua_Integer n = (lua_Integer)lua_rawlen(L, units);
@@ -90,22 +108,13 @@ static void verify(lua_State *L, int units, const struct options *opts)
     lua_pop(L, 1);
 }
 
-static void generate(lua_State *L, int configs, const struct options *opts)
+static void write_units(lua_State *L, int units, const struct options *opts)
 {
-    render_init(L);
-    lua_newtable(L);
-    int units = lua_gettop(L);
-    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
-        lua_rawgeti(L, configs, i);
-        render_service(L, -1, units);
-        lua_pop(L, 1);
-    }
     output_check(L, units, opts->config_path);
     if (opts->command == COMMAND_VERIFY)
         verify(L, units, opts);
     else
         output_emit(L, units, opts);
-    lua_pop(L, 1);
 }
 
 /* Everything runs inside this one protected function, so that even an
@@ -126,18 +135,21 @@ static int protected_main(lua_State *L)
     ctx.overrides_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_env_setup(L, ctx.config_dir, opts->env);
     config_file_load(L, opts->config_path, opts->env);
-    resolve_services(L, &ctx);
-    int configs = lua_gettop(L) - 1;
+    int render = opts->command == COMMAND_GENERATE || opts->command == COMMAND_VERIFY;
+    if (render)
+        render_init(L);
+    struct pass pass;
+    process_services(L, &ctx, render, &pass);
     switch (opts->command) {
     case COMMAND_INIT:
-        template_init(L, configs, opts->force);
+        template_init(L, pass.configs, opts->force);
         break;
     case COMMAND_SHOW:
-        show_configs(L, configs, configs + 1, opts->json);
+        show_configs(L, pass.configs, pass.origins, opts->json);
         break;
     case COMMAND_GENERATE:
     case COMMAND_VERIFY:
-        generate(L, configs, opts);
+        write_units(L, pass.units, opts);
         break;
     }
     return 0;

@@ -31,7 +31,7 @@ static void add_quoted(luaL_Buffer *b, const char *s, size_t len, int double_dol
 void escape_word(lua_State *L, const char *s, size_t len)
 {
     if (len > 0 && !needs_quotes(s, len, " \t\"'\\")) {
-        lua_pushlstring(L, s, len);
+        lua_pushlstring(L, s, len); /* short strings are interned: no copy */
         return;
     }
     luaL_Buffer b;

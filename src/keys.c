@@ -386,31 +386,43 @@ const struct key_spec keys_all[] = {
     {"hooks", KEY_TABLE, NULL, FORMAT_TEXT, KEY_OPTIONAL, NULL},
 };
 const size_t keys_count = sizeof keys_all / sizeof keys_all[0];
+_Static_assert(sizeof keys_all / sizeof keys_all[0] <= KEYS_MAX, "raise KEYS_MAX");
 
-/* Lookups happen for every key of every service, so the table is searched
- * through an index sorted by name instead of walked. */
-static const struct key_spec *sorted_keys[sizeof keys_all / sizeof keys_all[0]];
+/* Lookups happen for every key of every service, several times: an
+ * open-addressing hash table of the names, built on first use. */
+#define KEY_SLOTS 512
+static const struct key_spec *key_slots[KEY_SLOTS];
+_Static_assert(KEYS_MAX * 2 <= KEY_SLOTS, "the name table must stay sparse");
 
-static int compare_specs(const void *a, const void *b)
+static unsigned hash_name(const char *name)
 {
-    return strcmp((*(const struct key_spec *const *)a)->name, (*(const struct key_spec *const *)b)->name);
+    unsigned h = 2166136261u;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    return h;
 }
 
-static int compare_name_to_spec(const void *name, const void *spec)
+static void build_key_slots(void)
 {
-    return strcmp((const char *)name, (*(const struct key_spec *const *)spec)->name);
+    for (size_t i = 0; i < keys_count; i++) {
+        unsigned slot = hash_name(keys_all[i].name) % KEY_SLOTS;
+        while (key_slots[slot])
+            slot = (slot + 1) % KEY_SLOTS;
+        key_slots[slot] = &keys_all[i];
+    }
 }
 
 const struct key_spec *keys_find(const char *name)
 {
-    if (!sorted_keys[0]) {
-        for (size_t i = 0; i < keys_count; i++)
-            sorted_keys[i] = &keys_all[i];
-        qsort(sorted_keys, keys_count, sizeof sorted_keys[0], compare_specs);
+    static int built;
+    if (!built) {
+        build_key_slots();
+        built = 1;
     }
-    const struct key_spec *const *found =
-        bsearch(name, sorted_keys, keys_count, sizeof sorted_keys[0], compare_name_to_spec);
-    return found ? *found : NULL;
+    for (unsigned slot = hash_name(name) % KEY_SLOTS; key_slots[slot]; slot = (slot + 1) % KEY_SLOTS)
+        if (strcmp(key_slots[slot]->name, name) == 0)
+            return key_slots[slot];
+    return NULL;
 }
 
 /* Levenshtein distance, capped: names longer than this are never close. */

@@ -52,6 +52,9 @@ struct key_spec {
 };
 
 /* Every key a service table accepts, in the order `show` lists them. */
+/* An upper bound on keys_count, for per-key arrays. */
+#define KEYS_MAX 128
+
 extern const struct key_spec keys_all[];
 extern const size_t keys_count;
 

@@ -89,6 +89,21 @@ static int template_paths(lua_State *L)
     return 1;
 }
 
+/* has(list, value): whether value is an element of list. In C because
+ * templates call it a dozen times per unit. */
+static int template_has(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TTABLE)
+        for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, 1); i <= n; i++) {
+            lua_rawgeti(L, 1, i);
+            if (lua_rawequal(L, -1, 2))
+                return lua_pushboolean(L, 1), 1;
+            lua_pop(L, 1);
+        }
+    lua_pushboolean(L, 0);
+    return 1;
+}
+
 static int forbid_global_assignment(lua_State *L)
 {
     return luaL_error(L, "templates cannot set globals (tried '%s'); use local", luaL_tolstring(L, 2, NULL));
@@ -121,7 +136,7 @@ static void push_template_env(lua_State *L)
     lua_pop(L, 1);
     static const luaL_Reg escapers[] = {
         {"_emit", template_emit}, {"env", template_env}, {"cmd", template_cmd},
-        {"word", template_word}, {"paths", template_paths}, {NULL, NULL},
+        {"word", template_word}, {"paths", template_paths}, {"has", template_has}, {NULL, NULL},
     };
     luaL_setfuncs(L, escapers, 0);
     lua_getglobal(L, "table");

@@ -18,17 +18,17 @@ struct resolver {
     lua_State *L;
     const struct run_context *ctx;
     int raw_ref;     /* the user's service table */
-    int values_ref;  /* key -> resolved value (NIL_MARK for nil) */
-    int origins_ref; /* key -> origin */
+    int values_ref;  /* key -> resolved value */
+    int origins_ref; /* key -> origin, when not "default" */
     int view_ref;    /* the read-only `c` handed to functions */
     int expand_ref;  /* set of keys whose values are part lists, or LUA_NOREF */
     int depth;
     const char *stack[MAX_RESOLVE_DEPTH];
+    /* per key (index in keys_all): resolved, or being resolved now; a
+     * resolved nil is simply absent from the values table */
+    unsigned char resolved[KEYS_MAX];
+    unsigned char active[KEYS_MAX];
 };
-
-/* A resolved nil must be told apart from "not resolved yet". */
-static const char nil_mark;
-#define NIL_MARK ((void *)&nil_mark)
 
 lua_State *resolver_state(struct resolver *r) { return r->L; }
 const struct run_context *resolver_context(struct resolver *r) { return r->ctx; }
@@ -59,14 +59,23 @@ static void fail_cycle(struct resolver *r, int from)
     resolver_fail(r, r->stack[from], "cycle: %s", lua_tostring(L, -1));
 }
 
-static void enter(struct resolver *r, const char *key)
+static void enter(struct resolver *r, const struct key_spec *spec)
 {
-    for (int i = 0; i < r->depth; i++)
-        if (strcmp(r->stack[i], key) == 0)
-            fail_cycle(r, i);
+    if (r->active[spec - keys_all]) {
+        for (int i = 0; i < r->depth; i++)
+            if (strcmp(r->stack[i], spec->name) == 0)
+                fail_cycle(r, i);
+    }
     if (r->depth == MAX_RESOLVE_DEPTH)
-        resolver_fail(r, key, "keys refer to each other more than %d deep", MAX_RESOLVE_DEPTH);
-    r->stack[r->depth++] = key;
+        resolver_fail(r, spec->name, "keys refer to each other more than %d deep", MAX_RESOLVE_DEPTH);
+    r->active[spec - keys_all] = 1;
+    r->stack[r->depth++] = spec->name;
+}
+
+static void leave(struct resolver *r, const struct key_spec *spec)
+{
+    r->active[spec - keys_all] = 0;
+    r->depth--;
 }
 
 static const struct key_spec *known_key(struct resolver *r, const char *key, const char *context)
@@ -310,46 +319,44 @@ static const char *compute(struct resolver *r, const struct key_spec *spec)
     return from_command_line(r, spec->name) ? "cli" : "config";
 }
 
-static int push_cached(struct resolver *r, const char *key)
+static void push_resolved(struct resolver *r, const struct key_spec *spec)
 {
     lua_State *L = r->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
-    if (lua_getfield(L, -1, key) == LUA_TNIL) {
-        lua_pop(L, 2);
-        return 0;
-    }
+    lua_getfield(L, -1, spec->name);
     lua_remove(L, -2);
-    if (lua_touserdata(L, -1) == NIL_MARK) {
-        lua_pop(L, 1);
-        lua_pushnil(L);
-    }
-    return 1;
 }
 
-static void store(struct resolver *r, const char *key, const char *origin)
+/* Records the value on top of the stack (left there) as the key's. */
+static void store(struct resolver *r, const struct key_spec *spec, const char *origin)
 {
     lua_State *L = r->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
-    if (lua_isnil(L, -2))
-        lua_pushlightuserdata(L, NIL_MARK);
-    else
+    if (!lua_isnil(L, -1)) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
         lua_pushvalue(L, -2);
-    lua_setfield(L, -2, key);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->origins_ref);
-    lua_pushstring(L, origin);
-    lua_setfield(L, -2, key);
-    lua_pop(L, 2);
+        lua_setfield(L, -2, spec->name);
+        lua_pop(L, 1);
+    }
+    if (strcmp(origin, "default") != 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->origins_ref);
+        lua_pushstring(L, origin);
+        lua_setfield(L, -2, spec->name);
+        lua_pop(L, 1);
+    }
+    r->resolved[spec - keys_all] = 1;
 }
 
 void resolver_push(struct resolver *r, const char *key)
 {
-    if (push_cached(r, key))
-        return;
     const struct key_spec *spec = known_key(r, key, "");
-    enter(r, spec->name);
+    if (r->resolved[spec - keys_all]) {
+        push_resolved(r, spec);
+        return;
+    }
+    enter(r, spec);
     const char *origin = compute(r, spec);
-    r->depth--;
-    store(r, spec->name, origin);
+    leave(r, spec);
+    store(r, spec, origin);
 }
 
 const char *resolver_string(struct resolver *r, const char *key)
@@ -412,25 +419,15 @@ static void retire_view(struct resolver *r, int values)
     lua_pop(L, 2);
 }
 
-static void drop_nil_marks(lua_State *L, int values)
-{
-    for (size_t i = 0; i < keys_count; i++) {
-        if (lua_getfield(L, values, keys_all[i].name) == LUA_TLIGHTUSERDATA) {
-            lua_pushnil(L);
-            lua_setfield(L, values, keys_all[i].name);
-        }
-        lua_pop(L, 1);
-    }
-}
 
 void resolver_resolve(lua_State *L, int service, const struct run_context *ctx)
 {
     struct resolver r = {.L = L, .ctx = ctx, .expand_ref = LUA_NOREF};
     lua_pushvalue(L, service);
     r.raw_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_newtable(L);
+    lua_createtable(L, 0, (int)keys_count);
     r.values_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_newtable(L);
+    lua_createtable(L, 0, 8);
     r.origins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     make_view(&r);
 
@@ -440,7 +437,6 @@ void resolver_resolve(lua_State *L, int service, const struct run_context *ctx)
     }
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, r.values_ref);
-    drop_nil_marks(L, lua_gettop(L));
     retire_view(&r, lua_gettop(L));
     lua_rawgeti(L, LUA_REGISTRYINDEX, r.origins_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, r.raw_ref);

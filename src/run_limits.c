@@ -56,8 +56,11 @@ lua_State *limits_new_state(struct limits *limits)
     limits->memory_exceeded = 0;
     limits->started = now();
     lua_State *L = lua_newstate(bounded_alloc, limits);
-    if (L)
+    if (L) {
         lua_sethook(L, time_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+        /* a run makes many short-lived tables per service and keeps few */
+        lua_gc(L, LUA_GCGEN, 0, 0);
+    }
     return L;
 }
 

@@ -45,7 +45,10 @@ static void push_service(lua_State *L, int cfg, int origins)
         lua_getfield(L, cfg, keys_all[i].name);
         describe_functions(L);
         lua_setfield(L, -2, "value");
-        lua_getfield(L, origins, keys_all[i].name);
+        if (lua_getfield(L, origins, keys_all[i].name) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, "default"); /* the resolver records only other origins */
+        }
         lua_setfield(L, -2, "origin");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }

@@ -31,6 +31,14 @@ const char *unit_value_push(lua_State *L, int index, const char **problem)
     }
     size_t len;
     const char *s = lua_tolstring(L, index, &len);
+    size_t plain = 0;
+    while (plain < len && (unsigned char)s[plain] >= 0x20 && s[plain] != '%' && s[plain] != 0x7f)
+        plain++;
+    if (plain == len) {
+        /* the common case: nothing to escape or refuse */
+        lua_pushvalue(L, index);
+        return s;
+    }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     for (size_t i = 0; i < len; i++) {
