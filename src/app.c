@@ -110,6 +110,7 @@ static void verify(lua_State *L, int units, const struct options *opts)
 
 static void write_units(lua_State *L, int units, const struct options *opts)
 {
+    limits_disarm();
     output_check(L, units, opts->config_path);
     if (opts->command == COMMAND_VERIFY)
         verify(L, units, opts);
@@ -182,6 +183,6 @@ int app_run(const struct options *opts)
         perror("unitforge: cannot write to standard output");
         exit_status = EXIT_IO;
     }
-    lua_close(L);
+    limits_close_state(L);
     return exit_status;
 }

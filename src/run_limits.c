@@ -1,19 +1,14 @@
 #include "run_limits.h"
 
 #include <lauxlib.h>
+#include <signal.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
+#include <sys/time.h>
 
-/* How often (in VM instructions) the clock is looked at: rarely enough to
- * cost nothing, often enough to stop within milliseconds. */
-#define HOOK_INSTRUCTIONS 100000
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* The state the alarm stops. One run has one state; the signal handler
+ * may only touch it through lua_sethook, which is safe there. */
+static lua_State *watched_state;
 
 static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size)
 {
@@ -35,14 +30,14 @@ static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
     return block;
 }
 
-static void time_hook(lua_State *L, lua_Debug *ar)
+/* Runs at the next Lua instruction after the alarm: raises the error in
+ * the running user code, naming its line. */
+static void stop_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct limits *limits;
     lua_getallocf(L, (void **)&limits);
-    if (now() - limits->started <= limits->max_seconds)
-        return;
-    /* inside a hook, level 0 is the interrupted function: name its line */
+    lua_sethook(L, NULL, 0, 0);
     luaL_where(L, 0);
     lua_pushfstring(L, "stopped after %d s: the config, a function, filter or hook runs too long "
                        "(an endless loop?); raise the limit with --timeout", (int)limits->max_seconds);
@@ -50,18 +45,52 @@ static void time_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
+/* Like lua.c's SIGINT handling: no hook costs anything until the time is
+ * up; then one is set that fires at once. */
+static void on_alarm(int signal_number)
+{
+    (void)signal_number;
+    if (watched_state)
+        lua_sethook(watched_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static void start_alarm(double seconds)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_alarm;
+    action.sa_flags = SA_RESTART; /* writes and reads go on undisturbed */
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGALRM, &action, NULL);
+    struct itimerval timer = {{0, 0}, {(time_t)seconds, (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6)}};
+    setitimer(ITIMER_REAL, &timer, NULL);
+}
+
 lua_State *limits_new_state(struct limits *limits)
 {
     limits->used_bytes = 0;
     limits->memory_exceeded = 0;
-    limits->started = now();
     lua_State *L = lua_newstate(bounded_alloc, limits);
     if (L) {
-        lua_sethook(L, time_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
         /* a run makes many short-lived tables per service and keeps few */
         lua_gc(L, LUA_GCGEN, 0, 0);
+        watched_state = L;
+        start_alarm(limits->max_seconds);
     }
     return L;
+}
+
+void limits_disarm(void)
+{
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    watched_state = NULL;
+}
+
+void limits_close_state(lua_State *L)
+{
+    limits_disarm();
+    lua_close(L);
 }
 
 const char *limits_message(const struct limits *limits, int status)

@@ -12,15 +12,21 @@ struct limits {
     double max_seconds;    /* run time of the Lua code */
     size_t used_bytes;
     int memory_exceeded;   /* set when an allocation was refused */
-    double started;        /* monotonic clock at start */
 };
 
 #define LIMITS_DEFAULT_MIB 512
 #define LIMITS_DEFAULT_SECONDS 10
 
-/* A Lua state whose allocator and instruction hook enforce `limits`
- * (which must outlive it); NULL when even that cannot be allocated. */
+/* A Lua state whose allocator and an alarm enforce `limits` (which must
+ * outlive it); NULL when even that cannot be allocated. One at a time. */
 lua_State *limits_new_state(struct limits *limits);
+
+/* Stops the alarm: no user code runs after rendering, and writing or
+ * verifying must not be cut short. */
+void limits_disarm(void);
+
+/* Stops the alarm and closes the state. */
+void limits_close_state(lua_State *L);
 
 /* The message for a run that hit a limit, or NULL. */
 const char *limits_message(const struct limits *limits, int status);

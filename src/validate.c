@@ -315,7 +315,10 @@ static void check_key(lua_State *L, struct problems *p, const char *prefix, cons
     lua_pop(L, 1);
 }
 
-static void check_unknown_keys(lua_State *L, struct problems *p, const char *prefix, int raw)
+/* Checks the keys the user set (in the config or with --set): unknown
+ * names, and the values they resolved to. Defaults need no check: they
+ * are derived from checked values by unitforge itself. */
+static void check_user_keys(lua_State *L, struct problems *p, const char *prefix, int raw, int cfg)
 {
     lua_pushnil(L);
     while (lua_next(L, raw)) {
@@ -325,8 +328,11 @@ static void check_unknown_keys(lua_State *L, struct problems *p, const char *pre
             continue;
         }
         const char *key = lua_tostring(L, -1);
-        if (keys_find(key))
+        const struct key_spec *spec = keys_find(key);
+        if (spec) {
+            check_key(L, p, prefix, spec, cfg);
             continue;
+        }
         const char *hint = keys_suggest(key);
         problems_add(L, p, "%s%s: unknown key%s%s%s", prefix, key, hint ? " (did you mean '" : "",
                      hint ? hint : "", hint ? "'?)" : "");
@@ -405,9 +411,11 @@ void validate_service(lua_State *L, int raw, int cfg, const char *prefix, struct
     raw = lua_absindex(L, raw);
     cfg = lua_absindex(L, cfg);
     int before = p->count;
-    check_unknown_keys(L, p, prefix, raw);
-    for (size_t i = 0; i < keys_count; i++)
-        check_key(L, p, prefix, &keys_all[i], cfg);
+    check_user_keys(L, p, prefix, raw, cfg);
+    /* the one default that comes from outside: mix.exs */
+    if (lua_getfield(L, raw, "app_name") == LUA_TNIL)
+        check_key(L, p, prefix, keys_find("app_name"), cfg);
+    lua_pop(L, 1);
     if (p->count > before)
         return; /* the rules below assume well-typed values */
     lua_getfield(L, cfg, "systemd_version");
