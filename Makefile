@@ -37,7 +37,9 @@ test: build
 	cd $(BUILD_DIR) && UNITFORGE_WRAPPER='$(UNITFORGE_WRAPPER)' ctest --output-on-failure $(CTEST_ARGS)
 
 bench: build
+	@command -v /usr/bin/time >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
 	bench/startup.sh $(BUILD_DIR)/unitforge
+	bench/scale.sh $(BUILD_DIR)/unitforge
 
 # The whole suite under the sanitizers, and under valgrind (every run of
 # the binary is wrapped; any error fails the spec).
