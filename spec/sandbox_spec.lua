@@ -51,6 +51,7 @@ describe("the sandbox", function()
     { "os.remove", 'os.remove("deploy.lua")' },
     { "os.exit", "os.exit(0)" },
     { "package.loadlib", 'package.loadlib("libc.so.6", "*")' },
+    { "native modules through package.cpath", 'package.cpath = "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so"; require("lfs")' },
     { "the debug library", "debug.sethook()" },
   }) do
     it("has no " .. case[1], function()

@@ -204,6 +204,15 @@ static void restrict_libraries(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, -2, "debug");
     lua_pop(L, 1);
+    /* without the C searchers, setting package.cpath cannot load native
+     * code either */
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "searchers");
+    lua_pushnil(L);
+    lua_rawseti(L, -2, 4);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, 3);
+    lua_pop(L, 2);
     wrap_global(L, "io", "open", read_only_open);
     wrap_global(L, NULL, "load", text_only_load);
     lua_register(L, "loadfile", text_only_loadfile);
