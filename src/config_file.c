@@ -6,12 +6,8 @@
 
 static void call_protected(lua_State *L, int nargs)
 {
-    int function = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, failure_message_handler);
-    lua_insert(L, function);
-    if (lua_pcall(L, nargs, 1, function) != LUA_OK)
+    if (failure_pcall(L, nargs, 1) != LUA_OK)
         lua_error(L); /* a failure carrying the traceback */
-    lua_remove(L, function);
 }
 
 static void push_context(lua_State *L, const char *env)

@@ -92,6 +92,16 @@ int failure_message_handler(lua_State *L)
     return 1;
 }
 
+int failure_pcall(lua_State *L, int nargs, int nresults)
+{
+    int function = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, failure_message_handler);
+    lua_insert(L, function);
+    int status = lua_pcall(L, nargs, nresults, function);
+    lua_remove(L, function);
+    return status;
+}
+
 /* Every line gets the program name so that multi-error reports read as
  * a list in a deploy log. */
 static void print_prefixed(const char *msg)

@@ -24,6 +24,11 @@ void failure_raise_top(lua_State *L, enum exit_status status) __attribute__((nor
  * whose message ends with a short traceback of the user's files. */
 int failure_message_handler(lua_State *L);
 
+/* lua_pcall of the function below its `nargs` arguments, with the
+ * message handler above: on error the failure (traceback included) is on
+ * top. Returns lua_pcall's status. */
+int failure_pcall(lua_State *L, int nargs, int nresults);
+
 /* Prints the failure at the top of the stack and returns its exit status. */
 enum exit_status failure_report(lua_State *L);
 

@@ -469,3 +469,11 @@ const char *keys_suggest(const char *name)
     }
     return best;
 }
+
+const char *keys_push_unknown(lua_State *L, const char *name)
+{
+    const char *hint = keys_suggest(name);
+    if (hint)
+        return lua_pushfstring(L, "unknown key (did you mean '%s'?)", hint);
+    return lua_pushliteral(L, "unknown key");
+}

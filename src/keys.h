@@ -1,6 +1,7 @@
 #ifndef UNITFORGE_KEYS_H
 #define UNITFORGE_KEYS_H
 
+#include <lua.h>
 #include <stddef.h>
 
 struct resolver;
@@ -62,5 +63,8 @@ const struct key_spec *keys_find(const char *name);
 
 /* The known key closest to an unknown name, or NULL when none is close. */
 const char *keys_suggest(const char *name);
+
+/* Pushes "unknown key" with a did-you-mean for `name` when one is close. */
+const char *keys_push_unknown(lua_State *L, const char *name);
 
 #endif

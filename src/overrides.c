@@ -89,11 +89,8 @@ void overrides_push(lua_State *L, const struct options *opts)
         const char *eq = strchr(opts->sets[i], '=');
         const char *key = lua_pushlstring(L, opts->sets[i], (size_t)(eq - opts->sets[i]));
         const struct key_spec *spec = keys_find(key);
-        if (!spec) {
-            const char *hint = keys_suggest(key);
-            failure_raise(L, EXIT_USAGE, "--set %s: unknown key%s%s%s", key, hint ? " (did you mean '" : "",
-                          hint ? hint : "", hint ? "'?)" : "");
-        }
+        if (!spec)
+            failure_raise(L, EXIT_USAGE, "--set %s: %s", key, keys_push_unknown(L, key));
         if (!push_typed(L, spec, eq + 1))
             failure_raise(L, EXIT_USAGE, "--set %s: expected %s, got '%s'", key, type_words(spec), eq + 1);
         lua_rawset(L, -3);

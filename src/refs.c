@@ -32,24 +32,28 @@ static int specifier_tostring(lua_State *L)
     return 1;
 }
 
+/* For __index(factory, name): a new object of `type` named `name`,
+ * cached in the factory table. */
+static int push_new_object(lua_State *L, const char *type)
+{
+    lua_newuserdatauv(L, 0, 1);
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, type);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
 /* ref.KEY: creates the ref once and caches it in the ref table, so a
  * config that builds thousands of services does not allocate per use. */
 static int ref_index(lua_State *L)
 {
     const char *key = luaL_checkstring(L, 2);
-    if (!keys_find(key)) {
-        const char *hint = keys_suggest(key);
-        return luaL_error(L, "ref.%s: unknown key%s%s%s", key, hint ? " (did you mean '" : "",
-                          hint ? hint : "", hint ? "'?)" : "");
-    }
-    lua_newuserdatauv(L, 0, 1);
-    lua_pushvalue(L, 2);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, REF_TYPE);
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, 1);
-    return 1;
+    if (!keys_find(key))
+        return luaL_error(L, "ref.%s: %s", key, keys_push_unknown(L, key));
+    return push_new_object(L, REF_TYPE);
 }
 
 static int specifier_index(lua_State *L)
@@ -58,14 +62,7 @@ static int specifier_index(lua_State *L)
     const char *letter = luaL_checklstring(L, 2, &len);
     if (len != 1 || !strchr(specifier_letters, letter[0]))
         return luaL_error(L, "specifier.%s: systemd has no such specifier", letter);
-    lua_newuserdatauv(L, 0, 1);
-    lua_pushvalue(L, 2);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, SPECIFIER_TYPE);
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, 1);
-    return 1;
+    return push_new_object(L, SPECIFIER_TYPE);
 }
 
 static int forbid_assignment(lua_State *L)

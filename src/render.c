@@ -45,28 +45,16 @@ static int template_emit(lua_State *L)
 }
 
 /* The escaping helpers templates call: env(assignment), cmd(command
- * line), word(data in a command line), paths(list). */
-static int template_env(lua_State *L)
-{
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    escape_word(L, s, len);
-    return 1;
-}
+ * line), word(data in a command line); upvalue 1 picks the escaper. */
+static void (*const escapers[])(lua_State *, const char *, size_t) = {
+    escape_word, escape_command_line, escape_command_word,
+};
 
-static int template_cmd(lua_State *L)
+static int template_escape(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    escape_command_line(L, s, len);
-    return 1;
-}
-
-static int template_word(lua_State *L)
-{
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    escape_command_word(L, s, len);
+    escapers[lua_tointeger(L, lua_upvalueindex(1))](L, s, len);
     return 1;
 }
 
@@ -134,11 +122,16 @@ static void push_template_env(lua_State *L)
         lua_settable(L, -5);
     }
     lua_pop(L, 1);
-    static const luaL_Reg escapers[] = {
-        {"_emit", template_emit}, {"env", template_env}, {"cmd", template_cmd},
-        {"word", template_word}, {"paths", template_paths}, {"has", template_has}, {NULL, NULL},
+    static const luaL_Reg helpers[] = {
+        {"_emit", template_emit}, {"paths", template_paths}, {"has", template_has}, {NULL, NULL},
     };
-    luaL_setfuncs(L, escapers, 0);
+    luaL_setfuncs(L, helpers, 0);
+    static const char *const escaper_names[] = {"env", "cmd", "word"};
+    for (int i = 0; i < 3; i++) {
+        lua_pushinteger(L, i);
+        lua_pushcclosure(L, template_escape, 1);
+        lua_setfield(L, -2, escaper_names[i]);
+    }
     lua_getglobal(L, "table");
     lua_getfield(L, -1, "concat");
     lua_setfield(L, -3, "_concat");
@@ -242,10 +235,8 @@ static void render_unit(lua_State *L, int cfg, int units, const struct unit_kind
     lua_getfield(L, cfg, "service_name");
     const char *service = lua_tostring(L, -1);
     push_template(L, lua_tostring(L, -2), kind->template);
-    lua_pushcfunction(L, failure_message_handler);
-    lua_insert(L, -2);
     lua_pushvalue(L, cfg);
-    if (lua_pcall(L, 1, 1, -3) != LUA_OK)
+    if (failure_pcall(L, 1, 1) != LUA_OK)
         lua_error(L);
     if (lua_type(L, -1) != LUA_TSTRING)
         failure_raise(L, EXIT_INVALID_CONFIG, "template %s returned a %s, not text", kind->template,
@@ -262,7 +253,7 @@ static void render_unit(lua_State *L, int cfg, int units, const struct unit_kind
     lua_pushstring(L, service);
     lua_setfield(L, -2, "service");
     lua_rawseti(L, units, (lua_Integer)lua_rawlen(L, units) + 1);
-    lua_pop(L, 3); /* message handler, service_name, templates_dir */
+    lua_pop(L, 2); /* service_name, templates_dir */
 }
 
 static int field_is(lua_State *L, int table, const char *key, const char *value)

@@ -82,11 +82,9 @@ static const struct key_spec *known_key(struct resolver *r, const char *key, con
 {
     const struct key_spec *spec = keys_find(key);
     if (!spec) {
-        const char *hint = keys_suggest(key);
         lua_State *L = r->L;
-        lua_pushfstring(L, "%s: %s%s: unknown key%s%s%s", r->ctx->config_path, context, key,
-                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
-        failure_raise_top(L, EXIT_INVALID_CONFIG);
+        failure_raise(L, EXIT_INVALID_CONFIG, "%s: %s%s: %s", r->ctx->config_path, context, key,
+                      keys_push_unknown(L, key));
     }
     return spec;
 }
@@ -96,16 +94,12 @@ static const struct key_spec *known_key(struct resolver *r, const char *key, con
 static void call_user_function(struct resolver *r, const char *key)
 {
     lua_State *L = r->L;
-    int function = lua_gettop(L);
-    lua_pushcfunction(L, failure_message_handler);
-    lua_insert(L, function);
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
     int depth = r->depth;
-    int status = lua_pcall(L, 1, 1, function);
+    int status = failure_pcall(L, 1, 1);
     r->depth = depth; /* in case the function swallowed a failure with pcall */
     if (status != LUA_OK)
         lua_error(L); /* already a failure with the user's traceback */
-    lua_remove(L, function);
     if (lua_type(L, -1) == LUA_TFUNCTION)
         resolver_fail(r, key, "the function returned another function");
 }

@@ -333,9 +333,8 @@ static void check_user_keys(lua_State *L, struct problems *p, const char *prefix
             check_key(L, p, prefix, spec, cfg);
             continue;
         }
-        const char *hint = keys_suggest(key);
-        problems_add(L, p, "%s%s: unknown key%s%s%s", prefix, key, hint ? " (did you mean '" : "",
-                     hint ? hint : "", hint ? "'?)" : "");
+        problems_add(L, p, "%s%s: %s", prefix, key, keys_push_unknown(L, key));
+        lua_pop(L, 1);
     }
 }
 
