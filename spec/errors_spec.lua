@@ -78,6 +78,32 @@ describe("a bad config", function()
       "deploy.lua: exec_stop: contains a newline")
   end)
 
+  it("with invalid UTF-8 in a value names the key", function()
+    expect_failure('return { app_name = "x", env_vars = { "A=\\xff\\xfe" } }',
+      "deploy.lua: env_vars[1]: is not valid UTF-8")
+  end)
+
+  it("with a value longer than a unit line can hold names the key", function()
+    expect_failure('return { app_name = "x", env_vars = { "A=" .. ("x"):rep(600 * 1024) } }',
+      "deploy.lua: env_vars[1]: is longer than a unit file line can hold")
+  end)
+
+  it("with a wrong type names the key, what was expected and what it got", function()
+    expect_failure('return { app_name = "x", app_user = 42 }', "deploy.lua: app_user: expected a string, got number 42")
+    expect_failure('return { app_name = "x", systemd_version = "235" }',
+      'deploy.lua: systemd_version: expected an integer, got string "235"')
+    expect_failure('return { app_name = "x", dirs = "runtime" }',
+      'deploy.lua: dirs: expected a list of strings, got string "runtime"')
+    expect_failure('return { app_name = "x", restart = "sometimes" }',
+      'deploy.lua: restart: not one of the allowed values (one of: no always on-success on-failure on-abnormal on-abort on-watchdog), got string "sometimes"')
+    expect_failure('return { app_name = "x", base_dir = "srv" }',
+      'deploy.lua: base_dir: expected an absolute path (starting with /), got string "srv"')
+    expect_failure('return { app_name = "x", umask = "0999" }', "deploy.lua: umask: expected an octal mode")
+    expect_failure('return { app_name = "x", env_vars = { "NO_EQUALS" } }',
+      "deploy.lua: env_vars[1]: expected NAME=value")
+    expect_failure('return { app_name = "Bad-Name" }', "deploy.lua: app_name: expected a lower-case name")
+  end)
+
   it("reports every problem of the run together", function()
     local err = expect_failure([[return {
       { app_name = "a", app_user = 42, umask = "999" },
