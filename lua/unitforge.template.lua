@@ -9,6 +9,10 @@ function H.join(list, sep)
   return table.concat(list, sep or " ")
 end
 
+local hardening = require("unitforge.hardening")
+H.strict_directives = hardening.strict_directives
+H.extra_directives = hardening.extra_directives
+
 -- The directory kinds in the order their environment variables appear
 -- in the unit (OPTIONS.md section 6).
 H.dir_env_order = { "runtime", "configuration", "logs", "cache", "state", "tmp" }

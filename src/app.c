@@ -6,6 +6,7 @@
 #include "hooks.h"
 #include "run_limits.h"
 #include "show.h"
+#include "strict.h"
 #include "lua_env.h"
 #include "mix_project.h"
 #include "output.h"
@@ -73,8 +74,10 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
         push_problem_prefix(L, ctx->config_path, i, n);
         validate_service(L, -4, -3, lua_tostring(L, -1), &problems);
         lua_pop(L, 1);
-        if (problems.count == before)
+        if (problems.count == before) {
+            strict_prepare(L, -2);
             hooks_after_resolve(L, -2);
+        }
         if (render && problems.count == 0)
             render_service(L, -2, pass->units);
         if (!render) {

@@ -273,7 +273,23 @@ static const char *default_restart(struct resolver *r)
     const char *type = resolver_string(r, "service_type");
     return push_string(r, type && strcmp(type, "oneshot") == 0 ? "no" : "always");
 }
-static const char *default_umask(struct resolver *r) { return push_string(r, "0027"); }
+static int is_strict(struct resolver *r)
+{
+    resolver_push(r, "paranoia");
+    const char *s = lua_type(resolver_state(r), -1) == LUA_TSTRING ? lua_tostring(resolver_state(r), -1) : NULL;
+    int strict = s && strcmp(s, "strict") == 0;
+    lua_pop(resolver_state(r), 1);
+    return strict;
+}
+
+/* Files the release creates are private to it under the strict profile. */
+static const char *default_umask(struct resolver *r) { return push_string(r, is_strict(r) ? "0077" : "0027"); }
+
+static const char *default_true(struct resolver *r)
+{
+    lua_pushboolean(resolver_state(r), 1);
+    return "default";
+}
 static const char *default_restart_method(struct resolver *r) { return push_string(r, "systemctl"); }
 
 static const char *default_limit_nofile(struct resolver *r)
@@ -312,6 +328,8 @@ static const char *const service_types[] = {"simple", "exec", "notify", "forking
 static const char *const restart_choices[] = {"no", "always", "on-success", "on-failure",
                                               "on-abnormal", "on-abort", "on-watchdog", NULL};
 static const char *const restart_methods[] = {"systemctl", "systemd_flag", "touch", NULL};
+static const char *const paranoia_levels[] = {"strict", NULL};
+static const char *const network_levels[] = {"local", NULL};
 
 #define STRING(name, def, format) {name, KEY_STRING, def, format, 0, NULL}
 #define OPTIONAL(type, name, def, format) {name, type, def, format, KEY_OPTIONAL, NULL}
@@ -375,8 +393,15 @@ const struct key_spec keys_all[] = {
     CHOICE("restart_method", default_restart_method, restart_methods),
     OPTIONAL(KEY_STRING, "runtime_environment_service_script", NULL, FORMAT_RELATIVE_PATH),
     LIST("runtime_environment_unit_after_targets", push_empty_list, FORMAT_UNIT_NAME),
-    FLAG("paranoia"),
+    {"paranoia", KEY_BOOLEAN, push_false, FORMAT_TEXT, KEY_OPTIONAL, paranoia_levels},
     FLAG("chroot"),
+    LIST("capabilities", push_empty_list, FORMAT_CAPABILITY),
+    LIST("address_families", push_empty_list, FORMAT_ADDRESS_FAMILY),
+    {"network", KEY_BOOLEAN, default_true, FORMAT_TEXT, KEY_OPTIONAL, network_levels},
+    {"memory_deny_write_execute", KEY_BOOLEAN, default_true, FORMAT_TEXT, KEY_OPTIONAL, NULL},
+    LIST("syscall_filter", push_empty_list, FORMAT_SYSCALL_GROUP),
+    {"hardening_extra", KEY_TABLE, NULL, FORMAT_DIRECTIVES, KEY_OPTIONAL, NULL},
+    FLAG("clustering"),
     LIST("read_write_paths", push_empty_list, FORMAT_SANDBOX_PATH),
     LIST("read_only_paths", push_empty_list, FORMAT_SANDBOX_PATH),
     LIST("inaccessible_paths", push_empty_list, FORMAT_SANDBOX_PATH),

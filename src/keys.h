@@ -33,7 +33,11 @@ enum key_format {
     FORMAT_TIME_SPAN,      /* seconds, or a systemd time span */
     FORMAT_LIMIT,          /* a count, or "infinity" */
     FORMAT_CHOICE,         /* one of `choices` */
-    FORMAT_KEY_NAME        /* the name of a known key */
+    FORMAT_KEY_NAME,       /* the name of a known key */
+    FORMAT_CAPABILITY,     /* CAP_NET_BIND_SERVICE */
+    FORMAT_ADDRESS_FAMILY, /* AF_NETLINK */
+    FORMAT_SYSCALL_GROUP,  /* @resources, ~@privileged, ~ptrace */
+    FORMAT_DIRECTIVES      /* hardening_extra: { Directive = value } */
 };
 
 /* `false` means "off / not set" for this key (nil always does). */
@@ -49,7 +53,9 @@ struct key_spec {
     default_fn default_value; /* NULL: no default (nil) */
     enum key_format format;
     unsigned flags;
-    const char *const *choices; /* FORMAT_CHOICE: NULL-terminated */
+    /* FORMAT_CHOICE: the allowed strings; KEY_BOOLEAN: strings allowed
+     * besides true and false. NULL-terminated. */
+    const char *const *choices;
 };
 
 /* Every key a service table accepts, in the order `show` lists them. */

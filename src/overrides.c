@@ -42,6 +42,9 @@ static int push_typed(lua_State *L, const struct key_spec *spec, const char *tex
     }
     switch (spec->type) {
     case KEY_BOOLEAN:
+        for (const char *const *c = spec->choices; c && *c; c++)
+            if (strcmp(text, *c) == 0)
+                return lua_pushstring(L, text), 1;
         if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
             return 0;
         lua_pushboolean(L, strcmp(text, "true") == 0);

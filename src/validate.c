@@ -140,6 +140,19 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
             if (strcmp(s, *c) == 0)
                 return NULL;
         return "not one of the allowed values";
+    case FORMAT_CAPABILITY:
+        return strncmp(s, "CAP_", 4) == 0 && s[4] && strspn(s + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == strlen(s + 4)
+                   ? NULL : "expected a capability name such as CAP_NET_BIND_SERVICE";
+    case FORMAT_ADDRESS_FAMILY:
+        return strncmp(s, "AF_", 3) == 0 && s[3] && strspn(s + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(s + 3)
+                   ? NULL : "expected an address family such as AF_NETLINK";
+    case FORMAT_SYSCALL_GROUP:
+        s += s[0] == '~';
+        s += s[0] == '@';
+        return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s)
+                   ? NULL : "expected a system call or @group, ~ to deny it";
+    case FORMAT_DIRECTIVES:
+        return NULL;
     }
     return NULL;
 }
@@ -262,7 +275,7 @@ static int type_matches(lua_State *L, const struct key_spec *spec, int index)
     case KEY_INTEGER:
         return lua_isinteger(L, index);
     case KEY_BOOLEAN:
-        return type == LUA_TBOOLEAN;
+        return type == LUA_TBOOLEAN || (type == LUA_TSTRING && spec->choices);
     case KEY_SCALAR:
         return type == LUA_TSTRING || type == LUA_TNUMBER;
     case KEY_LIST:
@@ -275,6 +288,8 @@ static int type_matches(lua_State *L, const struct key_spec *spec, int index)
 
 static const char *expected_type(const struct key_spec *spec)
 {
+    if (spec->type == KEY_BOOLEAN && spec->choices)
+        return "expected true, false or one of the allowed values";
     static const char *const names[] = {
         [KEY_STRING] = "expected a string", [KEY_INTEGER] = "expected an integer",
         [KEY_BOOLEAN] = "expected true or false", [KEY_SCALAR] = "expected a string or a number",
@@ -297,6 +312,69 @@ static void check_functions(lua_State *L, struct problems *p, const char *prefix
     }
 }
 
+/* paranoia = "strict", network = "local": the words a flag takes. */
+static void check_flag_word(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec,
+                            int index)
+{
+    const char *s = lua_tostring(L, index);
+    for (const char *const *c = spec->choices; *c; c++)
+        if (strcmp(s, *c) == 0)
+            return;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "expected true, false");
+    for (const char *const *c = spec->choices; *c; c++) {
+        luaL_addstring(&b, " or \"");
+        luaL_addstring(&b, *c);
+        luaL_addstring(&b, "\"");
+    }
+    luaL_pushresult(&b);
+    report(L, p, prefix, spec->name, spec, lua_tostring(L, -1), NULL, index);
+    lua_pop(L, 1);
+}
+
+/* hardening_extra = { Directive = value }: names systemd could know,
+ * values that fit on one line (a list gives one line per value). */
+static void check_directives(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec,
+                             int index)
+{
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (!name || !isupper((unsigned char)name[0]) || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                                   "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(name)) {
+            problems_add(L, p, "%s%s: directive names look like ProtectClock, got %s", prefix, spec->name,
+                         name ? name : luaL_typename(L, -2));
+        } else {
+            const char *where = lua_pushfstring(L, "%s.%s", spec->name, name);
+            int type = lua_type(L, -2);
+            if (type == LUA_TTABLE)
+                check_list(L, p, prefix, spec, lua_gettop(L) - 1);
+            else if (type == LUA_TSTRING)
+                check_string(L, p, prefix, where, spec, -2);
+            else if (type != LUA_TNUMBER && type != LUA_TBOOLEAN)
+                report(L, p, prefix, where, spec, "expected a string, number, boolean or list", NULL, -2);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+static void check_hooks(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
+{
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+        if (strcmp(name, "after_resolve") != 0 && strcmp(name, "after_render") != 0)
+            problems_add(L, p, "%s%s.%s: unknown hook (the hooks are after_resolve and after_render)", prefix,
+                         spec->name, name);
+        else if (lua_type(L, -1) != LUA_TFUNCTION)
+            problems_add(L, p, "%s%s.%s: expected a function, got %s", prefix, spec->name, name,
+                         luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+}
+
 static void check_key(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int cfg)
 {
     int type = lua_getfield(L, cfg, spec->name);
@@ -308,10 +386,16 @@ static void check_key(lua_State *L, struct problems *p, const char *prefix, cons
         report(L, p, prefix, spec->name, spec, expected_type(spec), NULL, -1);
     else if (spec->type == KEY_STRING || (spec->type == KEY_SCALAR && type == LUA_TSTRING))
         check_string(L, p, prefix, spec->name, spec, -1);
+    else if (spec->type == KEY_BOOLEAN && type == LUA_TSTRING)
+        check_flag_word(L, p, prefix, spec, lua_gettop(L));
     else if (spec->type == KEY_LIST)
         check_list(L, p, prefix, spec, lua_gettop(L));
     else if (spec->type == KEY_FUNCTIONS)
         check_functions(L, p, prefix, spec, lua_gettop(L));
+    else if (spec->format == FORMAT_DIRECTIVES)
+        check_directives(L, p, prefix, spec, lua_gettop(L));
+    else if (spec->type == KEY_TABLE)
+        check_hooks(L, p, prefix, spec, lua_gettop(L));
     lua_pop(L, 1);
 }
 
