@@ -5,10 +5,11 @@ BUILD_TYPE ?= Release
 CTEST_ARGS ?=
 
 # Everything comes from Debian. systemd-container boots systemd for the
-# real-systemd specs; hyperfine runs the benchmarks.
+# real-systemd specs, elixir builds the real release they run; hyperfine
+# runs the benchmarks.
 DEBIAN_PACKAGES = cmake make gcc libc6-dev pkgconf liblua5.4-dev lua5.4 \
 	lua-cjson lua-cjson-dev lua-busted systemd systemd-container hyperfine \
-	passwd util-linux procps
+	passwd util-linux procps iproute2 elixir erlang-dev
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
