@@ -1,7 +1,8 @@
 -- `unitforge show`: the resolved config of each service, for people
--- (text) or programs (--json). The host passes, per service, its name
--- and its keys in contract order as { name, value, origin }; functions
--- arrive already described as "<function file:line>".
+-- (text) or programs (--json). The host passes, per service, its name,
+-- its main unit's exposure score ({ score, level } or nil) and its keys
+-- in contract order as { name, value, origin }; functions arrive already
+-- described as "<function file:line>".
 local M = {}
 
 local function specifiers(s)
@@ -29,6 +30,10 @@ function M.text(services)
   for i, service in ipairs(services) do
     if i > 1 then out[#out + 1] = "" end
     out[#out + 1] = ("# %s"):format(service.name)
+    if service.exposure then
+      out[#out + 1] = ("# exposure %.1f %s (systemd-analyze security)"):format(service.exposure.score,
+        service.exposure.level)
+    end
     local width = 0
     for _, key in ipairs(service.keys) do width = math.max(width, #key.name) end
     for _, key in ipairs(service.keys) do
@@ -63,7 +68,11 @@ function M.json(services, cjson)
       keys[j] = ("%s:{\"value\":%s,\"origin\":%s}"):format(cjson.encode(key.name),
         json_value(cjson, key.value), cjson.encode(key.origin))
     end
-    out[i] = ("{\"service\":%s,\"keys\":{%s}}"):format(cjson.encode(service.name), table.concat(keys, ","))
+    local exposure = service.exposure
+      and ("{\"score\":%s,\"level\":%s}"):format(cjson.encode(service.exposure.score), cjson.encode(service.exposure.level))
+      or "null"
+    out[i] = ("{\"service\":%s,\"exposure\":%s,\"keys\":{%s}}"):format(cjson.encode(service.name), exposure,
+      table.concat(keys, ","))
   end
   return "[" .. table.concat(out, ",") .. "]\n"
 end

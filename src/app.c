@@ -91,9 +91,9 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
     lua_pop(L, 1); /* overrides */
     problems_raise(L, &problems);
 }
-static void verify(lua_State *L, int units, const struct options *opts)
+/* The units array as the C list verify.c reads, in a userdata (pushed). */
+static struct verify_unit *push_verify_list(lua_State *L, int units, lua_Integer n)
 {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
     struct verify_unit *list = lua_newuserdatauv(L, sizeof *list * (size_t)(n ? n : 1), 0);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, units, i);
@@ -103,12 +103,51 @@ static void verify(lua_State *L, int units, const struct options *opts)
         list[i - 1].text = lua_tolstring(L, -1, &list[i - 1].len);
         lua_pop(L, 3); /* the units table keeps the strings alive */
     }
+    return list;
+}
+
+static void verify(lua_State *L, int units, const struct options *opts)
+{
+    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
+    struct verify_unit *list = push_verify_list(L, units, n);
     int status = verify_units(list, (size_t)n, opts->max_exposure);
     if (status == 1)
         failure_raise(L, EXIT_INVALID_CONFIG, "verify: %s did not pass", opts->config_path);
     if (status != 0)
         failure_raise(L, EXIT_IO, "verify: could not run the checks");
     lua_pop(L, 1);
+}
+
+/* Pushes unit name -> { score =, level = } for every service unit of the
+ * resolved configs, from systemd-analyze security (empty without it). */
+static void push_exposures(lua_State *L, int configs)
+{
+    lua_newtable(L);
+    int units = lua_gettop(L);
+    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
+        lua_rawgeti(L, configs, i);
+        render_service(L, -1, units);
+        lua_pop(L, 1);
+    }
+    limits_disarm();
+    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
+    struct verify_unit *list = push_verify_list(L, units, n);
+    double *scores = lua_newuserdatauv(L, sizeof *scores * (size_t)(n ? n : 1), 0);
+    char(*levels)[32] = lua_newuserdatauv(L, sizeof *levels * (size_t)(n ? n : 1), 0);
+    lua_newtable(L);
+    if (verify_exposures(list, (size_t)n, scores, levels) == 0)
+        for (lua_Integer i = 0; i < n; i++) {
+            if (scores[i] < 0)
+                continue;
+            lua_createtable(L, 0, 2);
+            lua_pushnumber(L, scores[i]);
+            lua_setfield(L, -2, "score");
+            lua_pushstring(L, levels[i]);
+            lua_setfield(L, -2, "level");
+            lua_setfield(L, -2, list[i].name);
+        }
+    lua_replace(L, units);
+    lua_pop(L, 3);
 }
 
 static void write_units(lua_State *L, int units, const struct options *opts)
@@ -140,7 +179,7 @@ static int protected_main(lua_State *L)
     lua_env_setup(L, ctx.config_dir, opts->env);
     config_file_load(L, opts->config_path, opts->env);
     int render = opts->command == COMMAND_GENERATE || opts->command == COMMAND_VERIFY;
-    if (render)
+    if (opts->command != COMMAND_INIT)
         render_init(L);
     struct pass pass;
     process_services(L, &ctx, render, &pass);
@@ -149,7 +188,8 @@ static int protected_main(lua_State *L)
         template_init(L, pass.configs, opts->force);
         break;
     case COMMAND_SHOW:
-        show_configs(L, pass.configs, pass.origins, opts->json);
+        push_exposures(L, pass.configs);
+        show_configs(L, pass.configs, pass.origins, lua_gettop(L), opts->json);
         break;
     case COMMAND_GENERATE:
     case COMMAND_VERIFY:

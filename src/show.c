@@ -32,10 +32,13 @@ static void describe_functions(lua_State *L)
 }
 
 /* Pushes { name = service_name, keys = { {name, value, origin}... } }. */
-static void push_service(lua_State *L, int cfg, int origins)
+static void push_service(lua_State *L, int cfg, int origins, int exposures)
 {
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     lua_getfield(L, cfg, "service_name");
+    lua_pushfstring(L, "%s.service", lua_tostring(L, -1));
+    lua_gettable(L, exposures);
+    lua_setfield(L, -3, "exposure");
     lua_setfield(L, -2, "name");
     lua_createtable(L, (int)keys_count, 0);
     for (size_t i = 0; i < keys_count; i++) {
@@ -55,17 +58,18 @@ static void push_service(lua_State *L, int cfg, int origins)
     lua_setfield(L, -2, "keys");
 }
 
-void show_configs(lua_State *L, int configs, int origins, int json)
+void show_configs(lua_State *L, int configs, int origins, int exposures, int json)
 {
     configs = lua_absindex(L, configs);
     origins = lua_absindex(L, origins);
+    exposures = lua_absindex(L, exposures);
     lua_env_require(L, "unitforge.show");
     lua_getfield(L, -1, json ? "json" : "text");
     lua_newtable(L);
     for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
         lua_rawgeti(L, configs, i);
         lua_rawgeti(L, origins, i);
-        push_service(L, lua_gettop(L) - 1, lua_gettop(L));
+        push_service(L, lua_gettop(L) - 1, lua_gettop(L), exposures);
         lua_rawseti(L, -4, i);
         lua_pop(L, 2);
     }

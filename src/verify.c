@@ -211,72 +211,120 @@ static int run_verify(const char *root, const char *quoted_root, const struct ve
     return clean ? 0 : 1;
 }
 
-static int run_security(const char *quoted_root, const char *name, double max_exposure)
+/* systemd-analyze security's overall score for one unit, or -1. */
+static double exposure_of(const char *quoted_root, const char *name, char level[32])
 {
     char *command = format(ANALYZE " security --offline=yes %s/etc/systemd/system/'%s' 2>&1", quoted_root, name);
     char *output = NULL;
-    int status = command ? run(command, &output) : -1;
+    if (command)
+        run(command, &output);
     free(command);
     const char *line = output ? strstr(output, "Overall exposure level for ") : NULL;
     double score = -1;
-    char level[32] = "";
-    if (line)
-        line = strchr(line, ':');
-    if (line && sscanf(line + 1, "%lf %31s", &score, level) >= 1) {
-        int above = max_exposure >= 0 && score > max_exposure + 1e-9;
-        printf("%s: exposure %.1f %s%s\n", name, score, level, above ? " (above --max-exposure)" : "");
-        free(output);
-        return above;
-    }
-    printf("%s: no exposure score (systemd-analyze security exited %d)\n", name, status);
+    level[0] = '\0';
+    if (line && (line = strchr(line, ':')) && sscanf(line + 1, "%lf %31s", &score, level) < 1)
+        score = -1;
     free(output);
-    return max_exposure >= 0;
+    return score;
 }
 
-static int ends_with(const char *s, const char *suffix)
+static int is_service(const char *name)
 {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
+    size_t len = strlen(name);
+    return len > 8 && strcmp(name + len - 8, ".service") == 0 && !strchr(name, '/');
+}
+
+/* A throw-away root holding systemd's units, the units and stubs. */
+struct root {
+    char *path;
+    char *quoted;
+};
+
+static int available(void)
+{
+    return on_path(ANALYZE) && access(SYSTEM_UNITS, R_OK) == 0;
+}
+
+static int root_prepare(struct root *root, const struct verify_unit *units, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    root->quoted = NULL;
+    root->path = format("%s/unitforge-verify.XXXXXX", tmp && *tmp ? tmp : "/tmp", "");
+    if (!root->path || !mkdtemp(root->path)) {
+        fprintf(stderr, "unitforge: verify: cannot create a temporary folder: %s\n", strerror(errno));
+        free(root->path);
+        root->path = NULL;
+        return -1;
+    }
+    root->quoted = shell_quote(root->path);
+    struct stubs stubs = {0};
+    for (size_t i = 0; i < n; i++)
+        add_stubs(&stubs, units[i].text, units[i].len);
+    char *copy = root->quoted ? format("mkdir -p %s/usr/lib/systemd && cp -a " SYSTEM_UNITS " %s/usr/lib/systemd/",
+                                       root->quoted, root->quoted) : NULL;
+    int result = copy && system(copy) == 0 && install_files(root->path, units, n, &stubs) == 0 ? 0 : -1;
+    if (result != 0)
+        fprintf(stderr, "unitforge: verify: cannot prepare the verification root in %s\n", root->path);
+    for (size_t i = 0; i < stubs.count; i++)
+        free(stubs.paths[i]);
+    free(stubs.paths);
+    free(copy);
+    return result;
+}
+
+static void root_remove(struct root *root)
+{
+    char *cleanup = root->quoted ? format("rm -rf %s%s", root->quoted, "") : NULL;
+    if (cleanup && system(cleanup) != 0)
+        fprintf(stderr, "unitforge: verify: could not remove %s\n", root->path);
+    free(cleanup);
+    free(root->quoted);
+    free(root->path);
 }
 
 int verify_units(const struct verify_unit *units, size_t n, double max_exposure)
 {
-    if (!on_path(ANALYZE) || access(SYSTEM_UNITS, R_OK) != 0) {
+    if (!available()) {
         fprintf(stderr, "unitforge: verify: " ANALYZE " or " SYSTEM_UNITS " not found (install systemd); "
                         "the units were generated and checked, not verified\n");
         return max_exposure >= 0 ? 1 : 0;
     }
-    const char *tmp = getenv("TMPDIR");
-    char *root = format("%s/unitforge-verify.XXXXXX", tmp && *tmp ? tmp : "/tmp", "");
-    if (!root || !mkdtemp(root)) {
-        fprintf(stderr, "unitforge: verify: cannot create a temporary folder: %s\n", strerror(errno));
-        free(root);
-        return 3;
-    }
-    char *quoted_root = shell_quote(root);
-    struct stubs stubs = {0};
-    for (size_t i = 0; i < n; i++)
-        add_stubs(&stubs, units[i].text, units[i].len);
-    char *copy = format("mkdir -p %s/usr/lib/systemd && cp -a " SYSTEM_UNITS " %s/usr/lib/systemd/", quoted_root,
-                        quoted_root);
+    struct root root;
     int result = 3;
-    if (quoted_root && copy && system(copy) == 0 && install_files(root, units, n, &stubs) == 0) {
-        result = run_verify(root, quoted_root, units, n);
-        for (size_t i = 0; i < n; i++)
-            if (ends_with(units[i].name, ".service") && !strchr(units[i].name, '/'))
-                result |= run_security(quoted_root, units[i].name, max_exposure);
-    } else {
-        fprintf(stderr, "unitforge: verify: cannot prepare the verification root in %s\n", root);
+    if (root_prepare(&root, units, n) == 0) {
+        result = run_verify(root.path, root.quoted, units, n);
+        for (size_t i = 0; i < n; i++) {
+            if (!is_service(units[i].name))
+                continue;
+            char level[32];
+            double score = exposure_of(root.quoted, units[i].name, level);
+            int above = max_exposure >= 0 && (score < 0 || score > max_exposure + 1e-9);
+            if (score >= 0)
+                printf("%s: exposure %.1f %s%s\n", units[i].name, score, level,
+                       above ? " (above --max-exposure)" : "");
+            else
+                printf("%s: no exposure score from systemd-analyze security\n", units[i].name);
+            result |= above;
+        }
     }
-    char *cleanup = quoted_root ? format("rm -rf %s%s", quoted_root, "") : NULL;
-    if (cleanup && system(cleanup) != 0)
-        fprintf(stderr, "unitforge: verify: could not remove %s\n", root);
-    for (size_t i = 0; i < stubs.count; i++)
-        free(stubs.paths[i]);
-    free(stubs.paths);
-    free(cleanup);
-    free(copy);
-    free(quoted_root);
-    free(root);
+    if (root.path)
+        root_remove(&root);
     return result;
+}
+
+int verify_exposures(const struct verify_unit *units, size_t n, double *scores, char (*levels)[32])
+{
+    for (size_t i = 0; i < n; i++)
+        scores[i] = -1;
+    struct root root;
+    if (!available() || root_prepare(&root, units, n) != 0) {
+        if (available())
+            root_remove(&root);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (is_service(units[i].name))
+            scores[i] = exposure_of(root.quoted, units[i].name, levels[i]);
+    root_remove(&root);
+    return 0;
 }

@@ -17,4 +17,9 @@ struct verify_unit {
  * any finding or a score above `max_exposure` (when >= 0). Uses no Lua. */
 int verify_units(const struct verify_unit *units, size_t n, double max_exposure);
 
+/* The exposure score and level of each service unit (-1 for other units,
+ * or for all when systemd-analyze is missing), quietly: for `show`.
+ * Returns 0, or -1 when no score could be had. Uses no Lua. */
+int verify_exposures(const struct verify_unit *units, size_t n, double *scores, char (*levels)[32]);
+
 #endif
