@@ -11,6 +11,7 @@ local SERVICES = {
   { name = "probe-strict", port = 4103, extra = 'paranoia = "strict"' },
   { name = "probe-local", port = 4104, extra = 'paranoia = "strict", network = "local"' },
   { name = "probe-https", port = 443, extra = 'paranoia = "strict", capabilities = { "CAP_NET_BIND_SERVICE" }' },
+  { name = "probe-jail", port = 4106, extra = 'paranoia = "strict", chroot = true' },
 }
 
 local function config()
@@ -68,7 +69,8 @@ exec timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "%s\n" "$3" >&3 && ca
   end
 
   local function wait_serving(service)
-    return box:wait_for(("ask 127.0.0.1 %d GREETING | grep -q ."):format(service.port), 30)
+    return box:wait_for(("ask 127.0.0.1 %d GREETING | grep -q ."):format(service.port), 60,
+      "journalctl -u " .. service.name .. " --no-pager | tail -n 30")
   end
 
   for i = 1, 3 do
@@ -87,7 +89,8 @@ exec timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "%s\n" "$3" >&3 && ca
 
       local before = box:main_pid(s.name)
       ask(s.port, "crash")
-      box:wait_for(("p=$(systemctl show -p MainPID --value %s); [ \"$p\" != 0 ] && [ \"$p\" != %s ] && ask 127.0.0.1 %d GREETING | grep -q ."):format(s.name, before, s.port), 30)
+      box:wait_for(("p=$(systemctl show -p MainPID --value %s); [ \"$p\" != 0 ] && [ \"$p\" != %s ] && ask 127.0.0.1 %d GREETING | grep -q ."):format(s.name, before, s.port), 60,
+        "journalctl -u " .. s.name .. " --no-pager | tail -n 30")
       assert.are_not.equal("0\n", box:must("systemctl show -p NRestarts --value " .. s.name))
       box:must(("test -s /var/log/%s/erl_crash.dump"):format(s.name))
       assert.truthy(box:must(("head -c 200 /var/log/%s/erl_crash.dump"):format(s.name)):find("crash requested", 1, true))
@@ -114,6 +117,20 @@ exec timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "%s\n" "$3" >&3 && ca
     local code = ask(SERVICES[4].port, "GREETING", address)
     assert.are_not.equal(0, code)
     box:must("systemctl stop probe-local")
+  end)
+
+  it("chrooted under strict, serves from inside its root and stops cleanly", function()
+    local s = SERVICES[6]
+    box:must("systemctl start " .. s.name)
+    wait_serving(s)
+    local _, greeting = ask(s.port, "GREETING")
+    assert.are.equal("hello from probe-jail\n", greeting)
+    local pid = box:main_pid(s.name)
+    -- its root holds the release, not the host's system
+    box:must(("test -d /proc/%s/root/releases && test -d /proc/%s/root/usr && ! test -e /proc/%s/root/srv")
+      :format(pid, pid, pid))
+    box:must("systemctl stop " .. s.name)
+    assert.are.equal("success\n", box:must("systemctl show -p Result --value " .. s.name))
   end)
 
   it("with CAP_NET_BIND_SERVICE serves port 443 as its unprivileged user", function()

@@ -58,15 +58,19 @@ function M:write(path, text, mode)
   assert(code == 0, "cannot write " .. path .. " in the container")
 end
 
--- Polls `command` until it succeeds (about `seconds`); returns its output.
-function M:wait_for(command, seconds)
+-- Polls `command` until it succeeds, for `seconds` of wall time (a busy
+-- machine makes each poll slower); returns its output. On time-out the
+-- error shows the output of `diagnose`, when given.
+function M:wait_for(command, seconds, diagnose)
   local code, output
-  for _ = 1, (seconds or 10) * 10 do
+  local deadline = os.time() + (seconds or 10)
+  repeat
     code, output = self:sh(command)
     if code == 0 then return output end
     uf.sh("sleep 0.1")
-  end
-  error(("`%s` did not succeed in time:\n%s"):format(command, output))
+  until os.time() > deadline
+  local details = diagnose and select(2, self:sh(diagnose)) or ""
+  error(("`%s` did not succeed in time:\n%s%s"):format(command, output, details))
 end
 
 -- The MainPID of a running service (waits for it to be active).
