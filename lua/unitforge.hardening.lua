@@ -95,8 +95,9 @@ end
 
 -- What a release writes must land in a directory the strict profile
 -- leaves writable: RELEASE_TMP (mix) or RELEASE_MUTABLE_DIR (distillery)
--- in the runtime directory, crash dumps in the logs directory; epmd and
--- the distribution port stay on loopback unless clustering is asked for.
+-- in the runtime directory, Mnesia's directory in the state directory,
+-- crash dumps in the logs directory; epmd and the distribution port stay
+-- on loopback unless clustering is asked for.
 -- Adds what the user has not set; returns the new dirs and env_vars.
 function H.strict_additions(c)
   local dirs, env = {}, {}
@@ -107,7 +108,7 @@ function H.strict_additions(c)
   local function add_env(name, value)
     if not set[name] then env[#env + 1] = name .. "=" .. value end
   end
-  for _, d in ipairs({ "runtime", "logs" }) do
+  for _, d in ipairs({ "runtime", "state", "logs" }) do
     if not has(dirs, d) then dirs[#dirs + 1] = d end
   end
   if c.release_system == "distillery" then
@@ -116,6 +117,11 @@ function H.strict_additions(c)
     add_env("RELEASE_TMP", c.runtime_dir)
   end
   add_env("ERL_CRASH_DUMP", c.logs_dir .. "/erl_crash.dump")
+  -- erl splits ERL_ZFLAGS like a shell: the single quotes keep the double
+  -- ones, which make the path an Erlang string
+  if not c.state_dir:find("['\"]") then
+    add_env("ERL_ZFLAGS", ([[-mnesia dir '"%s/mnesia"']]):format(c.state_dir))
+  end
   if not c.clustering then
     add_env("ERL_EPMD_ADDRESS", "127.0.0.1")
     add_env("ERL_AFLAGS", "-kernel inet_dist_use_interface {127,0,0,1}")

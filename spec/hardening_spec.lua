@@ -72,13 +72,16 @@ describe('paranoia = "strict"', function()
   it("makes what the release writes land in writable directories", function()
     local text = main_unit([[paranoia = "strict", systemd_version = 252]])
     assert.truthy(text:find("\nUMask=0077\n", 1, true))
-    assert.truthy(text:find("\nEnvironment=RUNTIME_DIR=/run/foo-bar\nEnvironment=LOGS_DIR=/var/log/foo-bar\n", 1, true), text)
+    assert.truthy(text:find("\nEnvironment=RUNTIME_DIR=/run/foo-bar\nEnvironment=LOGS_DIR=/var/log/foo-bar\n"
+      .. "Environment=STATE_DIR=/var/lib/foo-bar\n", 1, true), text)
     assert.truthy(text:find("\nEnvironment=RELEASE_TMP=/run/foo-bar\n"
       .. "Environment=ERL_CRASH_DUMP=/var/log/foo-bar/erl_crash.dump\n"
+      .. [[Environment="ERL_ZFLAGS=-mnesia dir '\"/var/lib/foo-bar/mnesia\"'"]] .. "\n"
       .. "Environment=ERL_EPMD_ADDRESS=127.0.0.1\n"
       .. 'Environment="ERL_AFLAGS=-kernel inet_dist_use_interface {127,0,0,1}"\n', 1, true), text)
     assert.truthy(text:find("\nRuntimeDirectory=foo-bar\n", 1, true))
     assert.truthy(text:find("\nLogsDirectory=foo-bar\n", 1, true))
+    assert.truthy(text:find("\nStateDirectory=foo-bar\n", 1, true))
   end)
 
   it("uses RELEASE_MUTABLE_DIR for distillery and keeps what the user set", function()

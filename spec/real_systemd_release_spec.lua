@@ -85,6 +85,8 @@ exec timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "%s\n" "$3" >&3 && ca
       if i == 3 then
         local _, tmp = ask(s.port, "RELEASE_TMP")
         assert.are.equal("/run/" .. s.name .. "\n", tmp, "strict points RELEASE_TMP at the runtime directory")
+        local _, mnesia = ask(s.port, "mnesia_dir")
+        assert.are.equal(("/var/lib/%s/mnesia\n"):format(s.name), mnesia, "and Mnesia at the state directory")
       end
 
       local before = box:main_pid(s.name)

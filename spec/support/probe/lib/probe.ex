@@ -19,6 +19,13 @@ defmodule Probe do
       {:ok, "crash" <> _} ->
         :erlang.halt(~c"crash requested")
 
+      {:ok, "mnesia_dir" <> _} ->
+        # mnesia is not in this release: read the flag as mnesia would
+        {:ok, [[~c"dir", dir]]} = :init.get_argument(:mnesia)
+        {:ok, tokens, _} = :erl_scan.string(dir ++ ~c".")
+        {:ok, path} = :erl_parse.parse_term(tokens)
+        :gen_tcp.send(client, to_string(path) <> "\n")
+
       {:ok, line} ->
         name = String.trim(line)
         :gen_tcp.send(client, (System.get_env(name) || "") <> "\n")
