@@ -99,12 +99,12 @@ describe("values smuggling control characters", function()
     end)
   end
 
-  pending("BUG: a literal \\1 + letter passes validation and is written as a specifier (Environment=A=%i)", function()
+  it("refuses a literal \\1 + letter that would pose as a specifier", function()
     expect_failure('return { app_name = "x", env_vars = { "A=\\1i" } }',
-      { patterns = { "deploy.lua: env_vars[1]: contains a control character" } })
+      { patterns = { "deploy.lua: env_vars: contains a control character" } })
   end)
 
-  pending("BUG: a computed value with \\1H is written as ExecStart=/bin/x %H", function()
+  it("refuses a computed value with \\1H that would pose as a specifier", function()
     expect_failure('return { app_name = "x", exec_start = function() return "/bin/x \\1H" end }',
       { patterns = { "deploy.lua: exec_start: contains a control character" } })
   end)
@@ -263,8 +263,8 @@ end)
 
 describe("numbers that are not decimals", function()
   for _, case in ipairs({
-    { "NaN in a part list", 'env_vars = { { "A=", 0/0 } }', "env_vars[1]", "written as Environment=A=-nan" },
-    { "inf in a part list", 'env_vars = { { "A=", math.huge } }', "env_vars[1]", "written as Environment=A=inf" },
+    { "NaN in a part list", 'env_vars = { { "A=", 0/0 } }', "env_vars" },
+    { "inf in a part list", 'env_vars = { { "A=", math.huge } }', "env_vars" },
     { "-inf in a part list", 'exec_start = { "/bin/sleep ", -math.huge }', "exec_start", "written as -inf" },
     { "NaN as restart_sec", "restart_sec = 0/0", "restart_sec", "written as RestartSec=-nan" },
     { "inf as timeout_start_sec", "timeout_start_sec = math.huge", "timeout_start_sec", "written as TimeoutStartSec=inf" },
@@ -274,7 +274,7 @@ describe("numbers that are not decimals", function()
     { "2^63 as limit_core", "limit_core = 2^63", "limit_core", "written as LimitCORE=9.2233720368548e+18" },
     { "a negative restart_sec", "restart_sec = -5", "restart_sec", "written as RestartSec=-5" },
   }) do
-    local test = case[4] and function(name, f) pending("BUG: " .. name .. ": " .. case[4], f) end or it
+    local test = it
     test("refuses " .. case[1] .. ", naming the key", function()
       expect_failure('return { app_name = "x", ' .. case[2] .. ' }', { patterns = { "deploy.lua: " .. case[3] } })
     end)
@@ -300,7 +300,7 @@ describe("names and paths that try to escape", function()
     { "mix_env", '"../escaped"', "writes to <project>/escaped/systemd/lib/systemd/system, outside _build" },
     { "mix_env", '"a/b"', "writes to _build/a/b/systemd/..." },
   }) do
-    local test = case[3] and function(name, f) pending("BUG: " .. name .. ": " .. case[3], f) end or it
+    local test = it
     test("refuses " .. case[1] .. " = " .. case[2], function()
       expect_failure('return { app_name = "x", ' .. case[1] .. " = " .. case[2] .. " }",
         { patterns = { "deploy.lua: " .. case[1] .. ":" } })
@@ -319,11 +319,11 @@ describe("names and paths that try to escape", function()
     end)
   end
 
-  pending("BUG: --set mix_env=../escaped bypasses the --env folder check and writes outside _build", function()
+  it("--set mix_env=../escaped is refused like --env ../escaped", function()
     expect_failure('return { app_name = "x" }', { args = { "--set", "mix_env=../escaped" }, patterns = { "mix_env" } })
   end)
 
-  pending("BUG: an after_render unit name with a NUL is cut at the NUL and written (y.service)", function()
+  it("an after_render unit name with a NUL is refused, not cut at the NUL", function()
     expect_failure([[return { app_name = "x", hooks = { after_render = function(units)
   units[#units + 1] = { name = "y.service\0/../../evil.service", text = "[Unit]\n" } end } }]],
       { patterns = { "deploy.lua: unit name" } })
@@ -345,7 +345,7 @@ describe("names and paths that try to escape", function()
       "deploy.lua: keys of a service table are names, got number" } })
   end)
 
-  pending("BUG: an unknown key holding ESC is printed raw to the terminal", function()
+  it("an unknown key holding ESC is printed raw to the terminal", function()
     expect_failure('return { app_name = "x", ["a\\27[31mred"] = 3 }', { patterns = { "unknown key" } })
   end)
 end)
@@ -387,13 +387,13 @@ describe("filters", function()
 end)
 
 describe("hooks cannot get around validation", function()
-  pending("BUG: after_resolve changes the validated config through getmetatable(c).__index (User=root)", function()
+  it("after_resolve cannot change the validated config through getmetatable(c)", function()
     expect_failure([[return { app_name = "x", hooks = { after_resolve = function(c)
   getmetatable(c).__index.app_user = "root"
 end } }]], { patterns = { "deploy.lua:2:" } })
   end)
 
-  pending("BUG: after_render redirects the units anywhere via getmetatable(c).__index.output_dir", function()
+  it("after_render cannot redirect the units through getmetatable(c)", function()
     local ok, err = pcall(expect_failure, [[return { app_name = "x", hooks = { after_render = function(units, c)
   getmetatable(c).__index.output_dir = "/tmp/ufspec.redirected"
 end } }]], { patterns = { "deploy.lua:2:" } })
@@ -403,7 +403,7 @@ end } }]], { patterns = { "deploy.lua:2:" } })
     assert.is_false(redirected)
   end)
 
-  pending("BUG: after_resolve sets an unvalidated exec_start via the view's metatable (%H smuggled)", function()
+  it("after_resolve cannot smuggle an unvalidated exec_start through the view", function()
     expect_failure([[return { app_name = "x", hooks = { after_resolve = function(c)
   rawget(getmetatable(c), "__index").exec_start = "/bin/x \1H"
 end } }]], { patterns = { "deploy.lua:2:" } })
@@ -418,7 +418,7 @@ end)
 describe("templates from templates_dir", function()
   local T = "rel/templates/systemd/systemd.service.tmpl"
 
-  pending("BUG: a template that is a directory is reported as 'Input/output error'", function()
+  it("a template that is a directory is reported as one", function()
     expect_failure('return { app_name = "x" }', {
       setup = function(dir) uf.mkdir(dir .. "/" .. T) end,
       patterns = { "systemd.service.tmpl", "Is a directory" } })
@@ -482,7 +482,7 @@ describe("what is already on disk", function()
     assert.is_false(through)
   end)
 
-  pending("BUG: a drop-in folder that is a symlink is written through (the unit file itself is not)", function()
+  it("a drop-in folder that is a symlink is not written through", function()
     local dir = uf.project([[return { app_name = "x", hooks = { after_render = function(units)
   units[#units + 1] = { name = "x.service.d/limits.conf", text = "[Service]\nTasksMax=5\n" } end } }]])
     uf.mkdir(dir .. "/elsewhere")
@@ -523,7 +523,7 @@ end)
 
 describe("--env names", function()
   for _, env in ipairs({ "a/b", "/", "..", ".", "", "a\nb", "a\1b", "../../etc" }) do
-    local test = env == "a\1b" and function(n, f) pending("BUG: " .. n .. ": the name is echoed raw to the terminal", f) end or it
+    local test = it
     test("refuses " .. string.format("%q", env) .. " as a usage error", function()
       expect_failure('return { app_name = "x" }', { code = 2, args = { "--env", env }, patterns = { "--env" } })
     end)
@@ -546,16 +546,13 @@ describe("metamethods, coroutines and garbage collection", function()
       { patterns = { "deploy.lua:2: close boom" } })
   end)
 
-  it("a __gc that errors does not change the result", function()
-    local text = generate('setmetatable({}, { __gc = function() error("gc boom") end })\ncollectgarbage()\nreturn { app_name = "x" }')
-    assert_line(text, "User=x")
-  end)
-
-  pending("BUG: a __gc that loops forever at exit hangs unitforge (limits disarmed before lua_close)", function()
+  it("cannot set a finalizer, which no time limit could stop", function()
+    expect_failure('setmetatable({}, { __gc = function() error("gc boom") end })\ncollectgarbage()\nreturn { app_name = "x" }',
+      { patterns = { "deploy.lua:1: setmetatable: finalizers (__gc) are not available to a config" } })
     local dir = uf.project('_G.keep = setmetatable({}, { __gc = function() while true do end end })\nreturn { app_name = "x" }')
     local r = uf.run({ "deploy.lua", "--timeout", "1" }, dir)
     uf.rm(dir)
-    assert.truthy(r.code == 0 or r.code == 1, "exit " .. r.code .. " (137 = killed after 30 s): " .. r.stderr)
+    assert.are.equal(1, r.code, r.stderr)
   end)
 
   it("a __gc that allocates without end at exit is stopped", function()
@@ -565,7 +562,7 @@ describe("metamethods, coroutines and garbage collection", function()
     assert.truthy(r.code == 0 or r.code == 1, "exit " .. r.code .. ": " .. r.stderr)
   end)
 
-  pending("BUG: c.ext_name read inside a coroutine returns the key name (ExecStart=/opt/ext_name/run)", function()
+  it("c.ext_name read inside a coroutine gives its value", function()
     local text = generate([[return { app_name = "x",
   exec_start = function(c) return coroutine.wrap(function() return "/opt/" .. c.ext_name .. "/run" end)() end }]])
     assert_line(text, "ExecStart=/opt/x/run")
@@ -651,7 +648,7 @@ describe("escapes from the sandbox", function()
     end)
   end
 
-  pending("BUG: io.stdout is writable: a config injects ExecStartPre=/bin/evil into --stdout output", function()
+  it("a config cannot write to standard output, which carries the units", function()
     local dir = uf.project('pcall(function() io.stdout:write("ExecStartPre=/bin/evil\\n") end)\nreturn { app_name = "x" }')
     local r = uf.run({ "deploy.lua", "--stdout" }, dir)
     uf.rm(dir)
@@ -678,7 +675,7 @@ return { app_name = "x", exec_start = { ref.deploy_dir, "/bin/x" }, env_vars = {
     assert_line(text, "Environment=I=%%i")
   end)
 
-  pending("BUG: a precompiled config is refused without naming the file ('attempt to load a binary chunk')", function()
+  it("a precompiled config is refused, naming the file", function()
     expect_failure("\27Lua\84\0\25\147\13\10\26\10garbage", { patterns = { "deploy.lua" } })
   end)
 
@@ -710,7 +707,7 @@ describe("configs of weird shapes", function()
       "env_vars" },
     { "a function for app_name reading app_name", 'return { app_name = function(c) return c.app_name end }', "app_name" },
   }) do
-    local test = case[4] and function(name, f) pending("BUG: " .. name .. ": " .. case[4], f) end or it
+    local test = it
     test("refuses " .. case[1], function()
       expect_failure(case[2], { patterns = { case[3] } })
     end)

@@ -111,6 +111,7 @@ static void verify(lua_State *L, int units, const struct options *opts)
     lua_Integer n = (lua_Integer)lua_rawlen(L, units);
     struct verify_unit *list = push_verify_list(L, units, n);
     int status = verify_units(list, (size_t)n, opts->max_exposure);
+    limits_rearm(L);
     if (status == 1)
         failure_raise(L, EXIT_INVALID_CONFIG, "verify: %s did not pass", opts->config_path);
     if (status != 0)
@@ -129,13 +130,14 @@ static void push_exposures(lua_State *L, int configs)
         render_service(L, -1, units);
         lua_pop(L, 1);
     }
-    limits_disarm();
     lua_Integer n = (lua_Integer)lua_rawlen(L, units);
     struct verify_unit *list = push_verify_list(L, units, n);
     double *scores = lua_newuserdatauv(L, sizeof *scores * (size_t)(n ? n : 1), 0);
     char(*levels)[32] = lua_newuserdatauv(L, sizeof *levels * (size_t)(n ? n : 1), 0);
     lua_newtable(L);
-    if (verify_exposures(list, (size_t)n, scores, levels) == 0)
+    int found = verify_exposures(list, (size_t)n, scores, levels) == 0;
+    limits_rearm(L);
+    if (found)
         for (lua_Integer i = 0; i < n; i++) {
             if (scores[i] < 0)
                 continue;
@@ -152,7 +154,6 @@ static void push_exposures(lua_State *L, int configs)
 
 static void write_units(lua_State *L, int units, const struct options *opts)
 {
-    limits_disarm();
     output_check(L, units, opts->config_path);
     if (opts->command == COMMAND_VERIFY)
         verify(L, units, opts);

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "failure.h"
 #include "run_limits.h"
 
 #include <errno.h>
@@ -48,8 +49,10 @@ static const char usage_text[] =
 
 static enum cli_result usage_error(const char *fmt, const char *arg)
 {
+    char message[1024];
+    snprintf(message, sizeof message, fmt, arg);
     fputs("unitforge: ", stderr);
-    fprintf(stderr, fmt, arg);
+    failure_print_text(stderr, message, strlen(message));
     fputs("\nTry 'unitforge --help'.\n", stderr);
     return CLI_USAGE_ERROR;
 }

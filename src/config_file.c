@@ -3,6 +3,7 @@
 #include "failure.h"
 
 #include <lauxlib.h>
+#include <string.h>
 
 static void call_protected(lua_State *L, int nargs)
 {
@@ -38,6 +39,14 @@ static void to_service_list(lua_State *L, const char *path)
         return;
     }
     lua_pop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            failure_raise(L, EXIT_INVALID_CONFIG,
+                          "%s: the config returned services ([1], [2], ...) and keys (%s) in one table; "
+                          "return either one service table or a list of them", path, lua_tostring(L, -1));
+    }
     for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, -1); i <= n; i++) {
         if (lua_rawgeti(L, -1, i) != LUA_TTABLE)
             failure_raise(L, EXIT_INVALID_CONFIG, "%s: service %d of the list is a %s, not a table",
@@ -51,8 +60,14 @@ void config_file_load(lua_State *L, const char *path, const char *env)
     int status = luaL_loadfilex(L, path, "t");
     if (status == LUA_ERRFILE)
         failure_raise(L, EXIT_USAGE, "%s", lua_tostring(L, -1));
-    if (status != LUA_OK)
+    if (status != LUA_OK) {
+        /* syntax errors name file and line already; a refused binary
+         * chunk does not */
+        const char *msg = lua_tostring(L, -1);
+        if (msg && strncmp(msg, path, strlen(path)) != 0)
+            failure_raise(L, EXIT_INVALID_CONFIG, "%s: %s", path, msg);
         failure_raise_top(L, EXIT_INVALID_CONFIG);
+    }
     call_protected(L, 0);
     if (lua_type(L, -1) == LUA_TFUNCTION) {
         push_context(L, env);

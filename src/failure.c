@@ -102,6 +102,18 @@ int failure_pcall(lua_State *L, int nargs, int nresults)
     return status;
 }
 
+void failure_print_text(FILE *out, const char *text, size_t len)
+{
+    /* what the user wrote may hold terminal escapes: show them, do not send them */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+}
+
 /* Every line gets the program name so that multi-error reports read as
  * a list in a deploy log. */
 static void print_prefixed(const char *msg)
@@ -110,10 +122,10 @@ static void print_prefixed(const char *msg)
     while (*line) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (line[0] == '\t' || strncmp(line, "stack traceback:", 16) == 0)
-            fprintf(stderr, "%.*s\n", (int)len, line);
-        else
-            fprintf(stderr, "unitforge: %.*s\n", (int)len, line);
+        if (line[0] != '\t' && strncmp(line, "stack traceback:", 16) != 0)
+            fputs("unitforge: ", stderr);
+        failure_print_text(stderr, line, len);
+        fputc('\n', stderr);
         line += len + (end ? 1 : 0);
     }
 }

@@ -2,6 +2,7 @@
 #define UNITFORGE_FAILURE_H
 
 #include <lua.h>
+#include <stdio.h>
 
 /* Exit statuses of CONFIG.md "Output and failure". */
 enum exit_status {
@@ -28,6 +29,9 @@ int failure_message_handler(lua_State *L);
  * message handler above: on error the failure (traceback included) is on
  * top. Returns lua_pcall's status. */
 int failure_pcall(lua_State *L, int nargs, int nresults);
+
+/* Writes text for a terminal: control characters (but tab) as \xNN. */
+void failure_print_text(FILE *out, const char *text, size_t len);
 
 /* Prints the failure at the top of the stack and returns its exit status. */
 enum exit_status failure_report(lua_State *L);

@@ -63,19 +63,21 @@ const char *file_push(lua_State *L, const char *path, size_t *len)
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     size_t n;
+    errno = 0;
     do {
         char *chunk = luaL_prepbuffer(&b);
         n = fread(chunk, 1, LUAL_BUFFERSIZE, stream->f);
         luaL_addsize(&b, n);
     } while (n == LUAL_BUFFERSIZE);
     int failed = ferror(stream->f);
+    int saved = errno; /* EISDIR for a folder */
     luaL_pushresult(&b);
     fclose(stream->f);
     stream->closef = NULL;
     lua_remove(L, -2);
     if (failed) {
         lua_pop(L, 1);
-        errno = EIO;
+        errno = saved ? saved : EIO;
         return NULL;
     }
     return lua_tolstring(L, -1, len);

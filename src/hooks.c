@@ -12,7 +12,7 @@ static int forbid_assignment(lua_State *L)
 
 static int view_pairs(lua_State *L)
 {
-    lua_getmetatable(L, 1);
+    lua_getmetatable(L, 1); /* the raw one: __metatable only hides it from Lua */
     lua_getfield(L, -1, "__index");
     lua_getglobal(L, "next");
     lua_insert(L, -2);
@@ -31,6 +31,8 @@ void hooks_push_view(lua_State *L, int cfg)
     lua_setfield(L, -2, "__newindex");
     lua_pushcfunction(L, view_pairs);
     lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0); /* getmetatable(c) must not hand out the config */
+    lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
 }
 
@@ -63,12 +65,33 @@ static int push_hook(lua_State *L, int cfg, const char *name)
     return 1;
 }
 
+/* Pushes a copy of the table at `index`, nested tables copied too, so
+ * that what a hook changes inside a list cannot reach the units. */
+static void push_deep_copy(lua_State *L, int index, int depth)
+{
+    index = lua_absindex(L, index);
+    luaL_checkstack(L, 4, "copying the config for a hook");
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        if (lua_type(L, -1) == LUA_TTABLE && depth < 8) {
+            push_deep_copy(L, -1, depth + 1);
+            lua_replace(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+}
+
 void hooks_after_resolve(lua_State *L, int cfg)
 {
     cfg = lua_absindex(L, cfg);
     if (!push_hook(L, cfg, "after_resolve"))
         return;
-    hooks_push_view(L, cfg);
+    push_deep_copy(L, cfg, 0);
+    hooks_push_view(L, -1);
+    lua_remove(L, -2);
     call_user(L, 1, "hooks.after_resolve");
     lua_pop(L, 1);
 }

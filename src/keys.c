@@ -362,7 +362,7 @@ const struct key_spec keys_all[] = {
     STRING("root_directory", default_root_directory, FORMAT_ABSOLUTE_PATH),
     STRING("output_dir", default_output_dir, FORMAT_TEXT),
     STRING("templates_dir", default_templates_dir, FORMAT_TEXT),
-    OPTIONAL(KEY_STRING, "mix_env", default_mix_env, FORMAT_TEXT),
+    OPTIONAL(KEY_STRING, "mix_env", default_mix_env, FORMAT_FOLDER_NAME),
     OPTIONAL(KEY_STRING, "env_lang", default_env_lang, FORMAT_TEXT),
     {"dirs", KEY_LIST, push_empty_list, FORMAT_CHOICE, 0, dir_kinds},
     DIR_KIND_KEYS(runtime),

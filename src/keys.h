@@ -37,7 +37,8 @@ enum key_format {
     FORMAT_CAPABILITY,     /* CAP_NET_BIND_SERVICE */
     FORMAT_ADDRESS_FAMILY, /* AF_NETLINK */
     FORMAT_SYSCALL_GROUP,  /* @resources, ~@privileged, ~ptrace */
-    FORMAT_DIRECTIVES      /* hardening_extra: { Directive = value } */
+    FORMAT_DIRECTIVES,     /* hardening_extra: { Directive = value } */
+    FORMAT_FOLDER_NAME     /* mix_env: one folder of the output path */
 };
 
 /* `false` means "off / not set" for this key (nil always does). */

@@ -168,6 +168,19 @@ static int print_to_stderr(lua_State *L)
     return 0;
 }
 
+/* setmetatable without __gc: Lua runs finalizers with hooks off, so a
+ * looping one could not be stopped by the time limit. */
+static int setmetatable_without_gc(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "setmetatable: finalizers (__gc) are not available to a config");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
 static int undefined_global(lua_State *L)
 {
     return luaL_error(L, "undefined global '%s'", luaL_tolstring(L, 2, NULL));
@@ -188,7 +201,8 @@ static void wrap_global(lua_State *L, const char *table, const char *name, lua_C
 static void restrict_libraries(lua_State *L)
 {
     static const char *const os_removed[] = {"execute", "exit", "remove", "rename", "tmpname", "setlocale", NULL};
-    static const char *const io_removed[] = {"popen", "tmpfile", "output", "input", "write", "read", "close", NULL};
+    static const char *const io_removed[] = {"popen", "tmpfile", "output", "input", "write", "read", "close",
+                                             "stdout", NULL};
     static const char *const package_removed[] = {"loadlib", NULL};
     static const char *const string_removed[] = {"dump", NULL};
     static const char *const globals_removed[] = {"debug", NULL};
@@ -215,6 +229,7 @@ static void restrict_libraries(lua_State *L)
     lua_pop(L, 2);
     wrap_global(L, "io", "open", read_only_open);
     wrap_global(L, NULL, "load", text_only_load);
+    wrap_global(L, NULL, "setmetatable", setmetatable_without_gc);
     lua_register(L, "loadfile", text_only_loadfile);
     lua_register(L, "dofile", text_only_dofile);
     lua_register(L, "print", print_to_stderr);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* systemd's UNIT_NAME_MAX */
 #define UNIT_NAME_MAX 255
@@ -73,12 +74,16 @@ static void check_unit(lua_State *L, int unit, int seen, struct problems *p, con
     lua_getfield(L, unit, "text");
     lua_getfield(L, unit, "service");
     const char *name = lua_tostring(L, -4), *dir = lua_tostring(L, -3), *service = lua_tostring(L, -1);
-    size_t len;
+    size_t len, name_len = 0;
     const char *text = lua_tolstring(L, -2, &len);
     const char *problem;
     int line;
+    if (name)
+        lua_tolstring(L, -4, &name_len);
     if (!name || !dir || !text) {
         problems_add(L, p, "%s: a unit needs a name, a folder and a text", config);
+    } else if (strlen(name) != name_len) {
+        problems_add(L, p, "%s: unit name '%s' contains a NUL byte", config, name);
     } else if ((problem = unit_name_problem(name))) {
         problems_add(L, p, "%s: unit name '%s' %s", config, name, problem);
     } else if ((problem = unit_value_check_text(text, len, &line))) {
@@ -143,6 +148,14 @@ static enum change compare_with_disk(const char *path, const char *text, size_t 
 static const char *const change_verbs[] = {"unchanged", "created", "updated"};
 static const char *const dry_run_verbs[] = {"unchanged", "would create", "would update"};
 
+static const char *files_name_of(lua_State *L, int unit)
+{
+    lua_getfield(L, unit, "name");
+    const char *name = lua_tostring(L, -1);
+    lua_pop(L, 1); /* the unit keeps it alive */
+    return name;
+}
+
 /* Every changed unit is written in one commit: all of them or none. The
  * change array lives in a userdata, so a failure cannot leak it. */
 static void write_changes(lua_State *L, int units, const enum change *changes, lua_Integer n)
@@ -157,8 +170,13 @@ static void write_changes(lua_State *L, int units, const enum change *changes, l
         lua_getfield(L, -2, "text");
         const char *path = lua_tostring(L, -2);
         const char *slash = strrchr(path, '/');
-        /* a drop-in (UNIT.d/NAME.conf) goes into its own folder */
+        /* a drop-in (UNIT.d/NAME.conf) goes into its own folder, which
+         * must not lead elsewhere */
         lua_pushlstring(L, path, (size_t)(slash - path));
+        struct stat st;
+        if (strchr(files_name_of(L, -4), '/') && lstat(lua_tostring(L, -1), &st) == 0 && S_ISLNK(st.st_mode))
+            failure_raise(L, EXIT_IO, "refusing to write into %s: it is a symbolic link; nothing was written",
+                          lua_tostring(L, -1));
         lua_setfield(L, -4, "folder");
         lua_getfield(L, -3, "folder");
         files[count].folder = lua_tostring(L, -1);

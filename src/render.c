@@ -235,7 +235,7 @@ static void render_unit(lua_State *L, int cfg, int units, const struct unit_kind
     lua_getfield(L, cfg, "service_name");
     const char *service = lua_tostring(L, -1);
     push_template(L, lua_tostring(L, -2), kind->template);
-    lua_pushvalue(L, cfg);
+    hooks_push_view(L, cfg); /* a user template must not change what is written where */
     if (failure_pcall(L, 1, 1) != LUA_OK)
         lua_error(L);
     if (lua_type(L, -1) != LUA_TSTRING)

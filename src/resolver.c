@@ -4,6 +4,7 @@
 #include "failure.h"
 #include "keys.h"
 #include "refs.h"
+#include "unit_value.h"
 
 #include <lauxlib.h>
 #include <stdarg.h>
@@ -91,17 +92,45 @@ static const struct key_spec *known_key(struct resolver *r, const char *key, con
 
 /* ---- values the user wrote ---- */
 
+/* The specifier mark is how expansion tells specifier.X from a literal
+ * '%': it must never come from the user. Every user value passes here on
+ * its way in (config, --set, function results), strings inside tables
+ * included; the validator later refuses every other control character. */
+static void reject_marks(struct resolver *r, const char *key, int index, int depth)
+{
+    lua_State *L = r->L;
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(L, index, &len);
+        if (memchr(s, SPECIFIER_MARK, len))
+            resolver_fail(r, key, "contains a control character (\\x01); use specifier.X for a systemd specifier");
+        return;
+    }
+    if (lua_type(L, index) != LUA_TTABLE || depth > MAX_PART_NESTING)
+        return;
+    luaL_checkstack(L, 3, "checking a value");
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        reject_marks(r, key, -1, depth + 1);
+        lua_pop(L, 1);
+    }
+}
+
 static void call_user_function(struct resolver *r, const char *key)
 {
     lua_State *L = r->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
     int depth = r->depth;
     int status = failure_pcall(L, 1, 1);
-    r->depth = depth; /* in case the function swallowed a failure with pcall */
+    /* in case the function swallowed a failure with pcall */
+    r->depth = depth;
+    r->L = L;
     if (status != LUA_OK)
         lua_error(L); /* already a failure with the user's traceback */
     if (lua_type(L, -1) == LUA_TFUNCTION)
         resolver_fail(r, key, "the function returned another function");
+    reject_marks(r, key, -1, 0);
 }
 
 static int is_expand_key(struct resolver *r, const char *key);
@@ -132,14 +161,6 @@ static void quote_command_data(lua_State *L)
     lua_remove(L, -2);
 }
 
-static void push_number_text(lua_State *L, int index)
-{
-    lua_Number n = lua_tonumber(L, index);
-    if (!lua_isinteger(L, index) && n == (lua_Number)(lua_Integer)n)
-        lua_pushfstring(L, "%I", (LUAI_UACINT)n);
-    else
-        luaL_tolstring(L, index, NULL);
-}
 
 /* Pushes the string one piece of a part list stands for: a string,
  * number, ref, specifier, function of `c`, or a nested list. Pieces are
@@ -160,7 +181,8 @@ static void expand_part(struct resolver *r, const char *key, int index, int nest
         lua_pushvalue(L, index);
         return;
     case LUA_TNUMBER:
-        push_number_text(L, index);
+        if (!unit_value_push_decimal(L, index))
+            resolver_fail(r, key, "%s cannot be written as a decimal number", lua_tostring(L, index));
         return;
     case LUA_TFUNCTION:
         lua_pushvalue(L, index);
@@ -217,6 +239,12 @@ static void expand_list(struct resolver *r, const char *key)
     lua_State *L = r->L;
     int list = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+    lua_pushnil(L);
+    while (lua_next(L, list)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n)
+            resolver_fail(r, key, "expected a list, but it has the key %s", luaL_tolstring(L, -1, NULL));
+    }
     lua_createtable(L, (int)n, 0);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, list, i);
@@ -307,6 +335,7 @@ static const char *compute(struct resolver *r, const struct key_spec *spec)
         }
         return spec->default_value(r);
     }
+    reject_marks(r, spec->name, -1, 0);
     normalize(r, spec);
     if (type == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS)
         return "computed";
@@ -376,7 +405,12 @@ static int view_index(lua_State *L)
 {
     struct resolver *r = lua_touserdata(L, lua_upvalueindex(1));
     const char *key = luaL_checkstring(L, 2);
+    /* the caller may be a coroutine: resolve on its stack, not the main
+     * thread's (call_user_function puts the main thread back) */
+    lua_State *caller = r->L;
+    r->L = L;
     resolver_push(r, key);
+    r->L = caller;
     return 1;
 }
 

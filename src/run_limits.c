@@ -80,17 +80,21 @@ lua_State *limits_new_state(struct limits *limits)
     return L;
 }
 
-void limits_disarm(void)
+void limits_rearm(lua_State *L)
 {
-    struct itimerval off = {{0, 0}, {0, 0}};
-    setitimer(ITIMER_REAL, &off, NULL);
-    watched_state = NULL;
+    struct limits *limits;
+    lua_getallocf(L, (void **)&limits);
+    lua_sethook(L, NULL, 0, 0);
+    start_alarm(limits->max_seconds);
 }
 
 void limits_close_state(lua_State *L)
 {
-    limits_disarm();
+    /* still armed: finalizers run now, and are user code too */
     lua_close(L);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    watched_state = NULL;
 }
 
 const char *limits_message(const struct limits *limits, int status)

@@ -21,9 +21,9 @@ struct limits {
  * outlive it); NULL when even that cannot be allocated. One at a time. */
 lua_State *limits_new_state(struct limits *limits);
 
-/* Stops the alarm: no user code runs after rendering, and writing or
- * verifying must not be cut short. */
-void limits_disarm(void);
+/* Gives the Lua code still to run a full time budget again, after a
+ * phase (systemd-analyze) whose time is not the config's. */
+void limits_rearm(lua_State *L);
 
 /* Stops the alarm and closes the state. */
 void limits_close_state(lua_State *L);

@@ -4,6 +4,8 @@
 #include "refs.h"
 
 #include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static int is_specifier_letter(char c)
@@ -11,20 +13,30 @@ static int is_specifier_letter(char c)
     return c && strchr("aAbBCEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY", c) != NULL;
 }
 
-static const char *push_number(lua_State *L, int index)
+const char *unit_value_push_decimal(lua_State *L, int index)
 {
-    lua_Number n = lua_tonumber(L, index);
     if (lua_isinteger(L, index))
         return lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, index));
-    if (n == (lua_Number)(lua_Integer)n)
+    lua_Number n = lua_tonumber(L, index);
+    /* within +-2^53 every whole float is exact and converts safely */
+    if (n == floor(n) && fabs(n) <= 9007199254740992.0)
         return lua_pushfstring(L, "%I", (LUAI_UACINT)(lua_Integer)n);
-    return lua_pushfstring(L, "%f", n);
+    if (isfinite(n) && fabs(n) >= 1e-4 && fabs(n) < 1e15) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.14g", n);
+        return lua_pushstring(L, buf);
+    }
+    return NULL; /* NaN, infinities, and what only an exponent could write */
 }
 
 const char *unit_value_push(lua_State *L, int index, const char **problem)
 {
-    if (lua_type(L, index) == LUA_TNUMBER)
-        return push_number(L, index);
+    if (lua_type(L, index) == LUA_TNUMBER) {
+        const char *s = unit_value_push_decimal(L, index);
+        if (!s)
+            *problem = "the number cannot be written in decimal";
+        return s;
+    }
     if (lua_type(L, index) != LUA_TSTRING) {
         *problem = lua_type(L, index) == LUA_TNIL ? "the value is nil" : "the value is not a string or number";
         return NULL;

@@ -19,6 +19,10 @@ const char *unit_value_push(lua_State *L, int index, const char **problem);
  * marked by refs.c are allowed. */
 const char *unit_value_problem(const char *s, size_t len);
 
+/* Pushes a number in decimal (no exponent) and returns it, or returns
+ * NULL, pushing nothing, for NaN, infinities and numbers beyond that. */
+const char *unit_value_push_decimal(lua_State *L, int index);
+
 /* The first problem in a rendered unit text, or NULL when it may be
  * written: control characters, invalid UTF-8, over-long lines, no final
  * newline. *line receives the line of the problem. */

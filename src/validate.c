@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 
 /* ---- string formats ---- */
@@ -153,6 +154,10 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
                    ? NULL : "expected a system call or @group, ~ to deny it";
     case FORMAT_DIRECTIVES:
         return NULL;
+    case FORMAT_FOLDER_NAME:
+        /* "" omits MIX_ENV; anything else names _build/<mix_env> */
+        return strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0
+                   ? "expected a folder name: no '/', not '.' or '..'" : NULL;
     }
     return NULL;
 }
@@ -255,6 +260,17 @@ static void check_string(lua_State *L, struct problems *p, const char *prefix, c
 static void check_list(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
 {
     lua_Integer n = (lua_Integer)lua_rawlen(L, index);
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n) {
+            lua_pushfstring(L, "%s%s: expected a list, but it has the key %s", prefix, spec->name,
+                            luaL_tolstring(L, -1, NULL));
+            problems_add(L, p, "%s", lua_tostring(L, -1));
+            lua_pop(L, 3);
+            return;
+        }
+    }
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, index, i);
         const char *where = lua_pushfstring(L, "%s[%d]", spec->name, (int)i);
@@ -310,6 +326,18 @@ static void check_functions(lua_State *L, struct problems *p, const char *prefix
         }
         lua_pop(L, 1);
     }
+}
+
+/* Seconds and limits given as numbers: whole (for limits), not negative,
+ * and writable in decimal. */
+static void check_count(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
+{
+    lua_Number n = lua_tonumber(L, index);
+    int whole = lua_isinteger(L, index) || (n == floor(n) && fabs(n) <= 9007199254740992.0);
+    if (!(n >= 0) || !isfinite(n) || (spec->format == FORMAT_LIMIT && !whole) || n > 9007199254740992.0)
+        report(L, p, prefix, spec->name, spec,
+               spec->format == FORMAT_LIMIT ? "expected a whole number from 0, or \"infinity\""
+                                            : "expected a number of seconds from 0", NULL, index);
 }
 
 /* paranoia = "strict", network = "local": the words a flag takes. */
@@ -384,6 +412,8 @@ static void check_key(lua_State *L, struct problems *p, const char *prefix, cons
     }
     if (!type_matches(L, spec, -1))
         report(L, p, prefix, spec->name, spec, expected_type(spec), NULL, -1);
+    else if (type == LUA_TNUMBER && spec->type == KEY_SCALAR)
+        check_count(L, p, prefix, spec, lua_gettop(L));
     else if (spec->type == KEY_STRING || (spec->type == KEY_SCALAR && type == LUA_TSTRING))
         check_string(L, p, prefix, spec->name, spec, -1);
     else if (spec->type == KEY_BOOLEAN && type == LUA_TSTRING)
