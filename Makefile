@@ -9,7 +9,7 @@ CTEST_ARGS ?=
 # runs the benchmarks.
 DEBIAN_PACKAGES = cmake make gcc libc6-dev pkgconf liblua5.4-dev lua5.4 \
 	lua-cjson lua-cjson-dev lua-busted systemd systemd-container hyperfine \
-	passwd util-linux procps iproute2 elixir erlang-dev
+	passwd util-linux procps iproute2 elixir
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
