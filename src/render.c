@@ -229,13 +229,15 @@ static void push_template(lua_State *L, const char *templates_dir, const char *n
         push_builtin(L, name);
 }
 
-static void render_unit(lua_State *L, int cfg, int units, const struct unit_kind *kind)
+/* `view` is the read-only view of `cfg` the template gets: a user
+ * template must not change what is written where. */
+static void render_unit(lua_State *L, int cfg, int view, int units, const struct unit_kind *kind)
 {
     lua_getfield(L, cfg, "templates_dir");
     lua_getfield(L, cfg, "service_name");
     const char *service = lua_tostring(L, -1);
     push_template(L, lua_tostring(L, -2), kind->template);
-    hooks_push_view(L, cfg); /* a user template must not change what is written where */
+    lua_pushvalue(L, view);
     if (failure_pcall(L, 1, 1) != LUA_OK)
         lua_error(L);
     if (lua_type(L, -1) != LUA_TSTRING)
@@ -277,12 +279,15 @@ void render_service(lua_State *L, int cfg, int units)
     cfg = lua_absindex(L, cfg);
     units = lua_absindex(L, units);
     lua_Integer first = (lua_Integer)lua_rawlen(L, units) + 1;
-    render_unit(L, cfg, units, &main_unit);
+    hooks_push_view(L, cfg);
+    int view = lua_gettop(L);
+    render_unit(L, cfg, view, units, &main_unit);
     if (field_is(L, cfg, "restart_method", "systemd_flag")) {
-        render_unit(L, cfg, units, &restart_path);
-        render_unit(L, cfg, units, &restart_service);
+        render_unit(L, cfg, view, units, &restart_path);
+        render_unit(L, cfg, view, units, &restart_service);
     }
     if (field_is_set(L, cfg, "runtime_environment_service_script"))
-        render_unit(L, cfg, units, &runtime_env);
+        render_unit(L, cfg, view, units, &runtime_env);
+    lua_pop(L, 1); /* the view */
     hooks_post_process(L, cfg, units, first);
 }
