@@ -72,7 +72,7 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
         resolver_resolve(L, -1, ctx); /* service cfg origins */
         int before = problems.count;
         push_problem_prefix(L, ctx->config_path, i, n);
-        validate_service(L, -4, -3, lua_tostring(L, -1), &problems);
+        validate_service(L, -4, -3, -2, lua_tostring(L, -1), &problems);
         lua_pop(L, 1);
         if (problems.count == before) {
             strict_prepare(L, -2);

@@ -9,6 +9,8 @@
 #define FAILURE_TYPE "unitforge.failure"
 #define TRACEBACK_FRAMES 8
 
+static int is_failure(lua_State *L, int index);
+
 static void push_failure(lua_State *L, enum exit_status status, int message_index)
 {
     message_index = lua_absindex(L, message_index);

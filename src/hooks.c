@@ -10,12 +10,22 @@ static int forbid_assignment(lua_State *L)
     return luaL_error(L, "the resolved config is read-only (tried to set '%s')", luaL_tolstring(L, 2, NULL));
 }
 
+/* The iterator of pairs(view): next over the config, which it holds as
+ * an upvalue so that the config itself is never handed out. */
+static int view_next(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (!lua_next(L, lua_upvalueindex(1)))
+        return 0;
+    return 2;
+}
+
 static int view_pairs(lua_State *L)
 {
     lua_getmetatable(L, 1); /* the raw one: __metatable only hides it from Lua */
     lua_getfield(L, -1, "__index");
-    lua_getglobal(L, "next");
-    lua_insert(L, -2);
+    lua_pushcclosure(L, view_next, 1);
+    lua_pushnil(L);
     lua_pushnil(L);
     return 3;
 }

@@ -3,6 +3,7 @@
 #include "embedded.h"
 #include "failure.h"
 #include "refs.h"
+#include "run_limits.h"
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
@@ -181,6 +182,21 @@ static int setmetatable_without_gc(lua_State *L)
     return 1;
 }
 
+/* pcall, xpcall and coroutine.resume that let a run-stopping failure (the
+ * time limit) through: user code may catch its own errors, not that one.
+ * Upvalue 1 is the original function; its results come back as they are. */
+static int passing_stops(lua_State *L)
+{
+    int base = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, base, LUA_MULTRET);
+    int n = lua_gettop(L);
+    if (n >= 1 && lua_type(L, 1) == LUA_TBOOLEAN && !lua_toboolean(L, 1))
+        limits_stop_if_expired(L); /* whatever a message handler made of it */
+    return n;
+}
+
 static int undefined_global(lua_State *L)
 {
     return luaL_error(L, "undefined global '%s'", luaL_tolstring(L, 2, NULL));
@@ -230,6 +246,9 @@ static void restrict_libraries(lua_State *L)
     wrap_global(L, "io", "open", read_only_open);
     wrap_global(L, NULL, "load", text_only_load);
     wrap_global(L, NULL, "setmetatable", setmetatable_without_gc);
+    wrap_global(L, NULL, "pcall", passing_stops);
+    wrap_global(L, NULL, "xpcall", passing_stops);
+    wrap_global(L, "coroutine", "resume", passing_stops);
     lua_register(L, "loadfile", text_only_loadfile);
     lua_register(L, "dofile", text_only_dofile);
     lua_register(L, "print", print_to_stderr);

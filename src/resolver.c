@@ -96,7 +96,7 @@ static const struct key_spec *known_key(struct resolver *r, const char *key, con
  * '%': it must never come from the user. Every user value passes here on
  * its way in (config, --set, function results), strings inside tables
  * included; the validator later refuses every other control character. */
-static void reject_marks(struct resolver *r, const char *key, int index, int depth)
+static void reject_marks_in(struct resolver *r, const char *key, int index, int visited, int depth)
 {
     lua_State *L = r->L;
     index = lua_absindex(L, index);
@@ -109,12 +109,34 @@ static void reject_marks(struct resolver *r, const char *key, int index, int dep
     }
     if (lua_type(L, index) != LUA_TTABLE || depth > MAX_PART_NESTING)
         return;
+    /* each table once: a table may hold itself many times over */
+    lua_pushvalue(L, index);
+    if (lua_rawget(L, visited) != LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, index);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, visited);
     luaL_checkstack(L, 3, "checking a value");
     lua_pushnil(L);
     while (lua_next(L, index)) {
-        reject_marks(r, key, -1, depth + 1);
+        reject_marks_in(r, key, -1, visited, depth + 1);
         lua_pop(L, 1);
     }
+}
+
+static void reject_marks(struct resolver *r, const char *key, int index)
+{
+    lua_State *L = r->L;
+    int type = lua_type(L, index);
+    if (type != LUA_TSTRING && type != LUA_TTABLE)
+        return;
+    index = lua_absindex(L, index);
+    lua_newtable(L);
+    reject_marks_in(r, key, index, lua_gettop(L), 0);
+    lua_pop(L, 1);
 }
 
 static void call_user_function(struct resolver *r, const char *key)
@@ -130,7 +152,7 @@ static void call_user_function(struct resolver *r, const char *key)
         lua_error(L); /* already a failure with the user's traceback */
     if (lua_type(L, -1) == LUA_TFUNCTION)
         resolver_fail(r, key, "the function returned another function");
-    reject_marks(r, key, -1, 0);
+    reject_marks(r, key, -1);
 }
 
 static int is_expand_key(struct resolver *r, const char *key);
@@ -286,14 +308,17 @@ static void build_expand_set(struct resolver *r)
     static const char *const lists[] = {"expand_keys", "expand_keys_extra"};
     for (size_t l = 0; l < 2; l++) {
         resolver_push(r, lists[l]);
-        for (lua_Integer i = 1; lua_type(L, -1) == LUA_TTABLE && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
-            if (lua_type(L, -1) != LUA_TSTRING)
-                resolver_fail(r, lists[l], "expected key names, got a %s", luaL_typename(L, -1));
-            known_key(r, lua_tostring(L, -1), "");
-            lua_pushboolean(L, 1);
-            lua_rawset(L, -4);
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+                if (lua_type(L, -1) != LUA_TSTRING)
+                    resolver_fail(r, lists[l], "expected key names, got a %s", luaL_typename(L, -1));
+                known_key(r, lua_tostring(L, -1), "");
+                lua_pushboolean(L, 1);
+                lua_rawset(L, -4);
+            }
+            lua_pop(L, 1); /* the nil that ended the list */
         }
-        lua_pop(L, 2);
+        lua_pop(L, 1);
     }
     r->expand_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
@@ -335,7 +360,7 @@ static const char *compute(struct resolver *r, const struct key_spec *spec)
         }
         return spec->default_value(r);
     }
-    reject_marks(r, spec->name, -1, 0);
+    reject_marks(r, spec->name, -1);
     normalize(r, spec);
     if (type == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS)
         return "computed";

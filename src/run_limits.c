@@ -1,14 +1,20 @@
 #include "run_limits.h"
 
+#include "failure.h"
+
 #include <lauxlib.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
-/* The state the alarm stops. One run has one state; the signal handler
- * may only touch it through lua_sethook, which is safe there. */
-static lua_State *watched_state;
+/* Set by the alarm; the hook reads it. A signal handler may do no more. */
+static volatile sig_atomic_t time_is_up;
+
+/* How often (in VM instructions) the hook looks at the flag. Any count
+ * hook makes the VM check every instruction; the number only sets how
+ * soon after the alarm the run stops. */
+#define HOOK_INSTRUCTIONS 1000
 
 static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size)
 {
@@ -30,28 +36,32 @@ static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
     return block;
 }
 
-/* Runs at the next Lua instruction after the alarm: raises the error in
- * the running user code, naming its line. */
-static void stop_hook(lua_State *L, lua_Debug *ar)
+/* Installed at creation, so every coroutine inherits it. Once the time
+ * is up it raises on every call: user code that catches the error with
+ * pcall is stopped again (and the sandbox's pcall lets it through). */
+void limits_stop_if_expired(lua_State *L)
 {
-    (void)ar;
+    if (!time_is_up)
+        return;
     struct limits *limits;
     lua_getallocf(L, (void **)&limits);
-    lua_sethook(L, NULL, 0, 0);
     luaL_where(L, 0);
     lua_pushfstring(L, "stopped after %d s: the config, a function, filter or hook runs too long "
                        "(an endless loop?); raise the limit with --timeout", (int)limits->max_seconds);
     lua_concat(L, 2);
-    lua_error(L);
+    failure_raise_top(L, EXIT_INVALID_CONFIG);
 }
 
-/* Like lua.c's SIGINT handling: no hook costs anything until the time is
- * up; then one is set that fires at once. */
+static void time_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    limits_stop_if_expired(L);
+}
+
 static void on_alarm(int signal_number)
 {
     (void)signal_number;
-    if (watched_state)
-        lua_sethook(watched_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    time_is_up = 1;
 }
 
 static void start_alarm(double seconds)
@@ -74,7 +84,8 @@ lua_State *limits_new_state(struct limits *limits)
     if (L) {
         /* a run makes many short-lived tables per service and keeps few */
         lua_gc(L, LUA_GCGEN, 0, 0);
-        watched_state = L;
+        lua_sethook(L, time_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+        time_is_up = 0;
         start_alarm(limits->max_seconds);
     }
     return L;
@@ -84,7 +95,7 @@ void limits_rearm(lua_State *L)
 {
     struct limits *limits;
     lua_getallocf(L, (void **)&limits);
-    lua_sethook(L, NULL, 0, 0);
+    time_is_up = 0;
     start_alarm(limits->max_seconds);
 }
 
@@ -94,7 +105,6 @@ void limits_close_state(lua_State *L)
     lua_close(L);
     struct itimerval off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &off, NULL);
-    watched_state = NULL;
 }
 
 const char *limits_message(const struct limits *limits, int status)

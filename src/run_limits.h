@@ -21,6 +21,9 @@ struct limits {
  * outlive it); NULL when even that cannot be allocated. One at a time. */
 lua_State *limits_new_state(struct limits *limits);
 
+/* Raises the run-stopping time-limit failure once the time is up. */
+void limits_stop_if_expired(lua_State *L);
+
 /* Gives the Lua code still to run a full time budget again, after a
  * phase (systemd-analyze) whose time is not the config's. */
 void limits_rearm(lua_State *L);

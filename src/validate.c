@@ -432,22 +432,25 @@ static void check_key(lua_State *L, struct problems *p, const char *prefix, cons
 /* Checks the keys the user set (in the config or with --set): unknown
  * names, and the values they resolved to. Defaults need no check: they
  * are derived from checked values by unitforge itself. */
-static void check_user_keys(lua_State *L, struct problems *p, const char *prefix, int raw, int cfg)
+static void check_user_keys(lua_State *L, struct problems *p, const char *prefix, int raw, int cfg, int origins)
 {
     lua_pushnil(L);
     while (lua_next(L, raw)) {
         lua_pop(L, 1);
         if (lua_type(L, -1) != LUA_TSTRING) {
             problems_add(L, p, "%skeys of a service table are names, got %s", prefix, luaL_typename(L, -1));
-            continue;
+        } else if (!keys_find(lua_tostring(L, -1))) {
+            const char *key = lua_tostring(L, -1);
+            const char *unknown = keys_push_unknown(L, key);
+            problems_add(L, p, "%s%s: %s", prefix, key, unknown);
+            lua_pop(L, 1);
         }
-        const char *key = lua_tostring(L, -1);
-        const struct key_spec *spec = keys_find(key);
-        if (spec) {
-            check_key(L, p, prefix, spec, cfg);
-            continue;
-        }
-        problems_add(L, p, "%s%s: %s", prefix, key, keys_push_unknown(L, key));
+    }
+    /* every key that did not come from a default: set in the table (or
+     * inherited through its metatable), computed, from --set or mix.exs */
+    for (size_t i = 0; i < keys_count; i++) {
+        if (lua_getfield(L, origins, keys_all[i].name) != LUA_TNIL)
+            check_key(L, p, prefix, &keys_all[i], cfg);
         lua_pop(L, 1);
     }
 }
@@ -519,16 +522,13 @@ static void check_service_type(lua_State *L, struct problems *p, const char *pre
                      prefix, restart);
 }
 
-void validate_service(lua_State *L, int raw, int cfg, const char *prefix, struct problems *p)
+void validate_service(lua_State *L, int raw, int cfg, int origins, const char *prefix, struct problems *p)
 {
     raw = lua_absindex(L, raw);
     cfg = lua_absindex(L, cfg);
+    origins = lua_absindex(L, origins);
     int before = p->count;
-    check_user_keys(L, p, prefix, raw, cfg);
-    /* the one default that comes from outside: mix.exs */
-    if (lua_getfield(L, raw, "app_name") == LUA_TNIL)
-        check_key(L, p, prefix, keys_find("app_name"), cfg);
-    lua_pop(L, 1);
+    check_user_keys(L, p, prefix, raw, cfg, origins);
     if (p->count > before)
         return; /* the rules below assume well-typed values */
     lua_getfield(L, cfg, "systemd_version");
