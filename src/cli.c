@@ -180,7 +180,7 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opts)
         } else if ((value = option_value("--max-exposure", argc, argv, &i))) {
             char *end;
             opts->max_exposure = strtod(value, &end);
-            if (!*value || *end || opts->max_exposure < 0 || opts->max_exposure > 10)
+            if (!*value || *end || !(opts->max_exposure >= 0 && opts->max_exposure <= 10))
                 return usage_error("--max-exposure needs a score from 0 to 10, got '%s'", value);
         } else if ((value = option_value("--out", argc, argv, &i))) {
             if (!*value)

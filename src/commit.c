@@ -50,6 +50,10 @@ static int remember_folder(struct created_folders *created, const char *path)
 /* mkdir -p that remembers what it created. */
 static int make_folders(const char *path, struct created_folders *created)
 {
+    if (!*path) {
+        errno = ENOENT;
+        return -1;
+    }
     char *buf = strdup(path);
     if (!buf)
         return -1;

@@ -38,7 +38,8 @@ enum key_format {
     FORMAT_ADDRESS_FAMILY, /* AF_NETLINK */
     FORMAT_SYSCALL_GROUP,  /* @resources, ~@privileged, ~ptrace */
     FORMAT_DIRECTIVES,     /* hardening_extra: { Directive = value } */
-    FORMAT_FOLDER_NAME     /* mix_env: one folder of the output path */
+    FORMAT_FOLDER_NAME,    /* mix_env: one folder of the output path */
+    FORMAT_RELATIVE_OR_ABSOLUTE /* a folder on this machine: not empty */
 };
 
 /* `false` means "off / not set" for this key (nil always does). */

@@ -67,6 +67,31 @@ static const char *unit_name_problem(const char *name)
     return "does not end in a systemd unit type (.service, .path, .timer, ...)";
 }
 
+/* dir/name with repeated slashes, "." components and a trailing slash
+ * folded, so that two spellings of one path are seen as one. */
+static const char *push_normal_path(lua_State *L, const char *dir, const char *name)
+{
+    const char *joined = lua_pushfstring(L, "%s/%s", dir, name);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (*joined == '/')
+        luaL_addchar(&b, '/');
+    int first = 1;
+    for (const char *p = joined; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len > 0 && !(len == 1 && *p == '.')) {
+            if (!first)
+                luaL_addchar(&b, '/');
+            luaL_addlstring(&b, p, len);
+            first = 0;
+        }
+        p += len + (p[len] == '/');
+    }
+    luaL_pushresult(&b);
+    lua_remove(L, -2);
+    return lua_tostring(L, -1);
+}
+
 static void check_unit(lua_State *L, int unit, int seen, struct problems *p, const char *config)
 {
     lua_getfield(L, unit, "name");
@@ -89,7 +114,7 @@ static void check_unit(lua_State *L, int unit, int seen, struct problems *p, con
     } else if ((problem = unit_value_check_text(text, len, &line))) {
         problems_add(L, p, "%s: unit %s, line %d: %s", config, name, line, problem);
     } else {
-        const char *path = lua_pushfstring(L, "%s/%s", dir, name);
+        const char *path = push_normal_path(L, dir, name);
         if (lua_getfield(L, seen, path) == LUA_TSTRING)
             problems_add(L, p, "%s: services '%s' and '%s' both write %s", config,
                         lua_tostring(L, -1), service ? service : "?", path);

@@ -20,6 +20,7 @@ static int forbid_concat(lua_State *L)
 
 static int ref_tostring(lua_State *L)
 {
+    luaL_checkudata(L, 1, REF_TYPE);
     lua_getiuservalue(L, 1, 1);
     lua_pushfstring(L, "ref.%s", lua_tostring(L, -1));
     return 1;
@@ -27,6 +28,7 @@ static int ref_tostring(lua_State *L)
 
 static int specifier_tostring(lua_State *L)
 {
+    luaL_checkudata(L, 1, SPECIFIER_TYPE);
     lua_getiuservalue(L, 1, 1);
     lua_pushfstring(L, "specifier.%s", lua_tostring(L, -1));
     return 1;
@@ -36,6 +38,7 @@ static int specifier_tostring(lua_State *L)
  * cached in the factory table. */
 static int push_new_object(lua_State *L, const char *type)
 {
+    luaL_checktype(L, 1, LUA_TTABLE);
     lua_newuserdatauv(L, 0, 1);
     lua_pushvalue(L, 2);
     lua_setiuservalue(L, -2, 1);
@@ -77,6 +80,8 @@ static void install_object_type(lua_State *L, const char *type, lua_CFunction to
     lua_setfield(L, -2, "__concat");
     lua_pushcfunction(L, tostring);
     lua_setfield(L, -2, "__tostring");
+    lua_pushboolean(L, 0); /* getmetatable() must not reach the C functions */
+    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 }
 
@@ -88,6 +93,8 @@ static void install_factory(lua_State *L, const char *global, lua_CFunction inde
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, forbid_assignment);
     lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
     lua_setglobal(L, global);
 }

@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int is_specifier_letter(char c)
@@ -21,10 +22,16 @@ const char *unit_value_push_decimal(lua_State *L, int index)
     /* within +-2^53 every whole float is exact and converts safely */
     if (n == floor(n) && fabs(n) <= 9007199254740992.0)
         return lua_pushfstring(L, "%I", (LUAI_UACINT)(lua_Integer)n);
-    if (isfinite(n) && fabs(n) >= 1e-4 && fabs(n) < 1e15) {
+    if (isfinite(n)) {
+        /* the shortest form that reads back as the same number */
         char buf[64];
-        snprintf(buf, sizeof buf, "%.14g", n);
-        return lua_pushstring(L, buf);
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(buf, sizeof buf, "%.*g", digits, n);
+            if (strtod(buf, NULL) == n)
+                break;
+        }
+        if (!strchr(buf, 'e'))
+            return lua_pushstring(L, buf);
     }
     return NULL; /* NaN, infinities, and what only an exponent could write */
 }

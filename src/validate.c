@@ -154,6 +154,8 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
                    ? NULL : "expected a system call or @group, ~ to deny it";
     case FORMAT_DIRECTIVES:
         return NULL;
+    case FORMAT_RELATIVE_OR_ABSOLUTE:
+        return *s ? NULL : "expected a folder, not an empty string";
     case FORMAT_FOLDER_NAME:
         /* "" omits MIX_ENV; anything else names _build/<mix_env> */
         return strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0

@@ -66,6 +66,8 @@ static int run(const char *command, char **output)
     FILE *p = popen(command, "r");
     size_t cap = 4096, used = 0;
     *output = malloc(cap);
+    if (*output)
+        (*output)[0] = '\0';
     if (!p || !*output) {
         if (p)
             pclose(p);
@@ -201,9 +203,14 @@ static int run_verify(const char *root, const char *quoted_root, const struct ve
     int clean = status == 0 && output && output[0] == '\0';
     if (output && output[0]) {
         /* findings name files inside the throw-away root: show unit names */
-        size_t root_len = strlen(root) + strlen("/etc/systemd/system/");
-        for (char *p = output; (p = strstr(p, root));)
-            memmove(p, p + root_len, strlen(p + root_len) + 1);
+        static const char units_dir[] = "/etc/systemd/system/";
+        size_t prefix = strlen(root), root_len = prefix + strlen(units_dir);
+        for (char *p = output; (p = strstr(p, root));) {
+            if (strncmp(p + prefix, units_dir, strlen(units_dir)) == 0)
+                memmove(p, p + root_len, strlen(p + root_len) + 1);
+            else
+                p += prefix;
+        }
         fputs(output, stdout);
     }
     free(output);
