@@ -24,6 +24,7 @@ struct resolver {
     int view_ref;    /* the read-only `c` handed to functions */
     int expand_ref;  /* set of keys whose values are part lists, or LUA_NOREF */
     int depth;
+    int function_depth; /* depth at which the running user function was called */
     const char *stack[MAX_RESOLVE_DEPTH];
     /* per key (index in keys_all): resolved, or being resolved now; a
      * resolved nil is simply absent from the values table */
@@ -143,10 +144,12 @@ static void call_user_function(struct resolver *r, const char *key)
 {
     lua_State *L = r->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
-    int depth = r->depth;
+    int depth = r->depth, function_depth = r->function_depth;
+    r->function_depth = depth;
     int status = failure_pcall(L, 1, 1);
     /* in case the function swallowed a failure with pcall */
     r->depth = depth;
+    r->function_depth = function_depth;
     r->L = L;
     if (status != LUA_OK)
         lua_error(L); /* already a failure with the user's traceback */
@@ -434,6 +437,10 @@ static int view_index(lua_State *L)
      * thread's (call_user_function puts the main thread back) */
     lua_State *caller = r->L;
     r->L = L;
+    /* a failure the function caught with pcall may have left keys on the
+     * stack above it: they are not being resolved any more */
+    while (r->depth > r->function_depth)
+        leave(r, keys_find(r->stack[r->depth - 1]));
     resolver_push(r, key);
     r->L = caller;
     return 1;

@@ -60,6 +60,43 @@ static void add_lua_string(luaL_Buffer *b, const char *s, size_t len)
     luaL_addchar(b, '"');
 }
 
+/* Whether Lua code has a `--` comment outside its string literals: the
+ * comment would run to the end of the generated line and swallow the
+ * template text after the tag. */
+static int has_lua_comment(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"' || s[i] == '\'') {
+            char quote = s[i];
+            for (i++; i < len && s[i] != quote; i++)
+                if (s[i] == '\\')
+                    i++;
+        } else if (s[i] == '[' && i + 1 < len && (s[i + 1] == '[' || s[i + 1] == '=')) {
+            size_t level = 0, j = i + 1;
+            while (j < len && s[j] == '=')
+                level++, j++;
+            if (j >= len || s[j] != '[')
+                continue;
+            /* skip to the matching ]=*] */
+            for (j++; j < len; j++) {
+                if (s[j] != ']')
+                    continue;
+                size_t k = j + 1, eq = 0;
+                while (k < len && s[k] == '=')
+                    eq++, k++;
+                if (eq == level && k < len && s[k] == ']') {
+                    j = k;
+                    break;
+                }
+            }
+            i = j;
+        } else if (s[i] == '-' && i + 1 < len && s[i + 1] == '-') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Reads the next segment: text runs up to and including one newline, so
  * that every line of the template can be judged on its own. */
 static int next_segment(struct translator *t, struct segment *seg)
@@ -84,6 +121,9 @@ static int next_segment(struct translator *t, struct segment *seg)
             luaL_error(t->L, "%d: '<%%' without a closing '%%>'", t->line);
         seg->start = body;
         seg->len = (size_t)(close - body);
+        if (seg->kind != SEG_COMMENT && has_lua_comment(seg->start, seg->len))
+            luaL_error(t->L, "%d: a Lua comment (--) in a tag would swallow the text after it; "
+                             "use <%%# ... %%> for comments", t->line);
         t->pos = close + 2;
     } else {
         /* "<%%" stands for a literal "<%": emit "<%" and skip one '%' */
