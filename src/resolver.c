@@ -132,8 +132,11 @@ static void reject_marks(struct resolver *r, const char *key, int index)
 {
     lua_State *L = r->L;
     int type = lua_type(L, index);
-    if (type != LUA_TSTRING && type != LUA_TTABLE)
+    if (type != LUA_TTABLE) {
+        if (type == LUA_TSTRING)
+            reject_marks_in(r, key, index, 0, 0); /* a string needs no visited set */
         return;
+    }
     index = lua_absindex(L, index);
     lua_newtable(L);
     reject_marks_in(r, key, index, lua_gettop(L), 0);

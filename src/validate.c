@@ -449,12 +449,19 @@ static void check_user_keys(lua_State *L, struct problems *p, const char *prefix
         }
     }
     /* every key that did not come from a default: set in the table (or
-     * inherited through its metatable), computed, from --set or mix.exs */
-    for (size_t i = 0; i < keys_count; i++) {
-        if (lua_getfield(L, origins, keys_all[i].name) != LUA_TNIL)
-            check_key(L, p, prefix, &keys_all[i], cfg);
+     * inherited through its metatable), computed, from --set or mix.exs;
+     * checked in the contract's order, so messages come in a stable order */
+    unsigned char set[KEYS_MAX] = {0};
+    lua_pushnil(L);
+    while (lua_next(L, origins)) {
         lua_pop(L, 1);
+        const struct key_spec *spec = keys_find(lua_tostring(L, -1));
+        if (spec)
+            set[spec - keys_all] = 1;
     }
+    for (size_t i = 0; i < keys_count; i++)
+        if (set[i])
+            check_key(L, p, prefix, &keys_all[i], cfg);
 }
 
 /* ---- rules that join several keys ---- */
