@@ -12,6 +12,11 @@
  * a literal percent sign needs no specifier). */
 static const char specifier_letters[] = "aAbBCEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY";
 
+int refs_is_specifier_letter(char c)
+{
+    return c && strchr(specifier_letters, c) != NULL;
+}
+
 static int forbid_concat(lua_State *L)
 {
     return luaL_error(L, "a ref or specifier cannot be joined with '..'; "
@@ -63,7 +68,7 @@ static int specifier_index(lua_State *L)
 {
     size_t len;
     const char *letter = luaL_checklstring(L, 2, &len);
-    if (len != 1 || !strchr(specifier_letters, letter[0]))
+    if (len != 1 || !refs_is_specifier_letter(letter[0]))
         return luaL_error(L, "specifier.%s: systemd has no such specifier", letter);
     return push_new_object(L, SPECIFIER_TYPE);
 }

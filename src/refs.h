@@ -14,6 +14,9 @@ void refs_install(lua_State *L);
 /* The key named by the ref at `index`, or NULL when it is not a ref. */
 const char *refs_key(lua_State *L, int index);
 
+/* Whether systemd knows %c as a specifier. */
+int refs_is_specifier_letter(char c);
+
 /* The letter of the specifier at `index`, or 0 when it is not one. */
 int refs_specifier(lua_State *L, int index);
 

@@ -421,15 +421,6 @@ const char *resolver_string(struct resolver *r, const char *key)
     return s;
 }
 
-lua_Integer resolver_integer(struct resolver *r, const char *key, lua_Integer fallback)
-{
-    resolver_push(r, key);
-    int ok;
-    lua_Integer n = lua_tointegerx(r->L, -1, &ok);
-    lua_pop(r->L, 1);
-    return ok ? n : fallback;
-}
-
 /* ---- the view `c` ---- */
 
 static int view_index(lua_State *L)

@@ -28,7 +28,6 @@ void resolver_push(struct resolver *r, const char *key);
 /* NULL when the key resolves to nil or false; the string stays valid as
  * long as the resolution runs. */
 const char *resolver_string(struct resolver *r, const char *key);
-lua_Integer resolver_integer(struct resolver *r, const char *key, lua_Integer fallback);
 /* Raises a failure about `key` (prefixed with the config path). */
 void resolver_fail(struct resolver *r, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));

@@ -9,11 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_specifier_letter(char c)
-{
-    return c && strchr("aAbBCEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY", c) != NULL;
-}
-
 const char *unit_value_push_decimal(lua_State *L, int index)
 {
     if (lua_isinteger(L, index))
@@ -62,7 +57,7 @@ const char *unit_value_push(lua_State *L, int index, const char **problem)
     luaL_buffinit(L, &b);
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch == (unsigned char)SPECIFIER_MARK && i + 1 < len && is_specifier_letter(s[i + 1])) {
+        if (ch == (unsigned char)SPECIFIER_MARK && i + 1 < len && refs_is_specifier_letter(s[i + 1])) {
             luaL_addchar(&b, '%');
             luaL_addchar(&b, s[++i]);
         } else if (ch < 0x20 || ch == 0x7f) {
@@ -114,7 +109,7 @@ const char *unit_value_problem(const char *s, size_t len)
     if (len > UNIT_LINE_MAX / 2)
         return "is longer than a unit file line can hold";
     for (size_t i = 0; i < len;) {
-        if (u[i] == (unsigned char)SPECIFIER_MARK && i + 1 < len && is_specifier_letter(s[i + 1])) {
+        if (u[i] == (unsigned char)SPECIFIER_MARK && i + 1 < len && refs_is_specifier_letter(s[i + 1])) {
             i += 2;
             continue;
         }
