@@ -55,15 +55,16 @@ valgrind: deps
 	$(MAKE) test BUILD_TYPE=Debug BUILD_DIR=build-debug \
 		UNITFORGE_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 
-# libFuzzer over the template compiler and the escaper, FUZZ_SECONDS
-# each, starting from the seed corpus in spec/fuzz/corpus.
+# libFuzzer over the template compiler, the escaper, the mix.exs reader
+# and the module loader, FUZZ_SECONDS each, starting from the seed
+# corpus in spec/fuzz/corpus.
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	@dpkg-query -W -f='$${Status}\n' clang libclang-rt-14-dev 2>/dev/null | grep -c '^install ok installed$$' | grep -q 2 || \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DUNITFORGE_FUZZ=ON -DBUILD_TESTING=OFF
-	cmake --build build-fuzz -j2 --target fuzz_template fuzz_escape
-	for target in template escape; do \
+	cmake --build build-fuzz -j2 --target fuzz_template fuzz_escape fuzz_mix_project fuzz_loader
+	for target in template escape mix_project loader; do \
 		mkdir -p build-fuzz/corpus-$$target && \
 		./build-fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			build-fuzz/corpus-$$target spec/fuzz/corpus/$$target || exit 1; \

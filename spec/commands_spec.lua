@@ -53,8 +53,10 @@ end)
 
 describe("show", function()
   it("lists every key with its value and origin", function()
+    local mix_exs = "defmodule FooBar.MixProject do\n  use Mix.Project\n\n"
+      .. "  def project do\n    [app: :foo_bar, version: \"0.1.0\", deps: []]\n  end\nend\n"
     local r = run([[return { ext_name = "shop", deploy_dir = function(c) return "/opt/" .. c.ext_name end }]],
-      { "show", "deploy.lua", "--set", "umask=0077" }, { ["mix.exs"] = "[app: :foo_bar]" })
+      { "show", "deploy.lua", "--set", "umask=0077" }, { ["mix.exs"] = mix_exs })
     uf.rm(r.dir)
     assert.are.equal(0, r.code, r.stderr)
     assert.truthy(r.stdout:match("^# shop\n# exposure 9%.2 UNSAFE %(systemd%-analyze security%)\n"), r.stdout)

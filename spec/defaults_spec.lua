@@ -82,7 +82,10 @@ describe("defaults", function()
   end)
 
   it("prefers the config's app_name over mix.exs", function()
-    dir = uf.project('return { app_name = "other" }', { ["mix.exs"] = "[app: :foo_bar]" })
+    dir = uf.project('return { app_name = "other" }', {
+      ["mix.exs"] = "defmodule FooBar.MixProject do\n  use Mix.Project\n\n"
+        .. "  def project, do: [app: :foo_bar, version: \"0.1.0\"]\nend\n",
+    })
     local r = uf.run({ "deploy.lua", "--stdout" }, dir)
     assert.truthy(r.stdout:find("Description=other service", 1, true))
   end)

@@ -81,7 +81,8 @@ describe("values smuggling control characters", function()
     { "a NUL in the middle", 'env_vars = { "A=1\\0ExecStartPre=/evil" }', "env_vars[1]: contains a control character" },
     { "a NUL in a name key", 'app_user = "root\\0x"', "app_user:" },
     { "a NUL in a path", 'base_dir = "/srv\\0/../etc"', "base_dir:" },
-    { "a tab", 'env_vars = { "A=a\\tb" }', "env_vars[1]: contains a control character" },
+    { "a tab in a path", 'base_dir = "/srv/a\\tb"', "base_dir: contains a tab" },
+    { "a tab in a user name", 'app_user = "a\\tb"', "app_user: contains a tab" },
     { "DEL", 'syslog_identifier = "a\\127b"', "syslog_identifier: contains a control character" },
     { "an escape sequence", 'env_vars = { "A=\\27[31mred" }', "env_vars[1]: contains a control character" },
     { "a newline inside a part list", 'exec_start = { "/bin/x", { "\\n", "ExecStartPre=/evil" } }',
@@ -126,7 +127,7 @@ end)
 
 describe("trailing backslashes", function()
   it("in a command line are escaped so no line continues", function()
-    local text = generate('return { app_name = "x", exec_start = "/bin/echo x\\\\", exec_start_pre = { { "/bin/echo ", ref.deploy_dir } }, deploy_dir = "/srv/a\\\\" }')
+    local text = generate('return { app_name = "x", release_system = "none", exec_start = "/bin/echo x\\\\", exec_start_pre = { { "/bin/echo ", ref.deploy_dir } }, deploy_dir = "/srv/a\\\\" }')
     assert_safe_text(text)
     assert_line(text, "ExecStart=/bin/echo x\\\\")
   end)
@@ -180,7 +181,7 @@ describe("percent signs, dollars and quotes", function()
   end)
 
   it("quote a ref value with quotes, spaces and a semicolon as one word", function()
-    local text = generate([[return { app_name = "x", deploy_dir = '/srv/a "b" ;c',
+    local text = generate([[return { app_name = "x", release_system = "none", deploy_dir = '/srv/a "b" ;c',
       exec_start = { "/bin/echo ", ref.deploy_dir } }]])
     assert_line(text, 'ExecStart=/bin/echo "/srv/a \\"b\\" ;c"')
   end)
@@ -421,7 +422,7 @@ describe("templates from templates_dir", function()
   it("a template that is a directory is reported as one", function()
     expect_failure('return { app_name = "x" }', {
       setup = function(dir) uf.mkdir(dir .. "/" .. T) end,
-      patterns = { "systemd.service.tmpl", "Is a directory" } })
+      patterns = { "systemd.service.tmpl", "not a regular file" } })
   end)
 
   it("given by templates_dir = a file is an error, not a silent fallback", function()
@@ -494,20 +495,20 @@ describe("what is already on disk", function()
     assert.is_false(through, "the drop-in was written through the symlink (exit " .. r.code .. ")")
   end)
 
-  it("a unit path that is a folder fails with exit 3 and restores the units already renamed", function()
+  it("a unit path that is a folder fails with exit 3 before any unit is replaced", function()
     expect_failure('return { app_name = "x", restart_method = "systemd_flag" }', {
       code = 3,
       setup = function(dir)
         uf.write(dir .. OUT .. "x.service", "old\n")
         uf.write(dir .. OUT .. "x-restart.service/inside", "keep\n")
       end,
-      patterns = { "unitforge: cannot replace", "x-restart.service", "nothing was written" } })
+      patterns = { "unitforge: cannot write", "x-restart.service", "not a regular file", "nothing was written" } })
   end)
 
   it("--out pointing at a file fails with exit 3 and changes nothing", function()
     expect_failure('return { app_name = "x" }', {
       code = 3, args = { "--out", "deploy.lua" },
-      patterns = { "unitforge: cannot create folder deploy.lua/lib/systemd/system", "nothing was written" } })
+      patterns = { "unitforge: cannot open folder deploy.lua/lib/systemd/system", "nothing was written" } })
   end)
 
   it("--out under a path that cannot hold folders fails with exit 3", function()

@@ -8,7 +8,6 @@
 #include "show.h"
 #include "strict.h"
 #include "lua_env.h"
-#include "mix_project.h"
 #include "output.h"
 #include "overrides.h"
 #include "render.h"
@@ -110,8 +109,9 @@ static void verify(lua_State *L, int units, const struct options *opts)
 {
     lua_Integer n = (lua_Integer)lua_rawlen(L, units);
     struct verify_unit *list = push_verify_list(L, units, n);
+    limits_pause(L);
     int status = verify_units(list, (size_t)n, opts->max_exposure);
-    limits_rearm(L);
+    limits_resume(L);
     if (status == 1)
         failure_raise(L, EXIT_INVALID_CONFIG, "verify: %s did not pass", opts->config_path);
     if (status != 0)
@@ -135,8 +135,9 @@ static void push_exposures(lua_State *L, int configs)
     double *scores = lua_newuserdatauv(L, sizeof *scores * (size_t)(n ? n : 1), 0);
     char(*levels)[32] = lua_newuserdatauv(L, sizeof *levels * (size_t)(n ? n : 1), 0);
     lua_newtable(L);
+    limits_pause(L);
     int found = verify_exposures(list, (size_t)n, scores, levels) == 0;
-    limits_rearm(L);
+    limits_resume(L);
     if (found)
         for (lua_Integer i = 0; i < n; i++) {
             if (scores[i] < 0)
@@ -155,10 +156,14 @@ static void push_exposures(lua_State *L, int configs)
 static void write_units(lua_State *L, int units, const struct options *opts)
 {
     output_check(L, units, opts->config_path);
-    if (opts->command == COMMAND_VERIFY)
+    if (opts->command == COMMAND_VERIFY) {
         verify(L, units, opts);
-    else
+    } else {
+        /* --timeout covers the run up to here: writing is not stopped
+         * half-way by the clock */
+        limits_pause(L);
         output_emit(L, units, opts);
+    }
 }
 
 /* Everything runs inside this one protected function, so that even an
@@ -166,15 +171,12 @@ static void write_units(lua_State *L, int units, const struct options *opts)
 static int protected_main(lua_State *L)
 {
     const struct options *opts = lua_touserdata(L, 1);
-    char app_name[256];
     struct run_context ctx = {
         .config_path = opts->config_path,
         .config_dir = push_config_dir(L, opts->config_path),
         .env = opts->env,
         .out = opts->out,
     };
-    if (mix_project_app_name(ctx.config_dir, app_name, sizeof app_name))
-        ctx.mix_app_name = app_name;
     overrides_push(L, opts);
     ctx.overrides_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_env_setup(L, ctx.config_dir, opts->env);
@@ -215,8 +217,9 @@ int app_run(const struct options *opts)
     lua_pushcfunction(L, protected_main);
     lua_pushlightuserdata(L, (void *)opts);
     int status = lua_pcall(L, 1, 0, 1);
+    limits_stop(L);
     int exit_status = EXIT_SUCCESS_STATUS;
-    const char *limit = limits_message(&limits, status);
+    const char *limit = limits_message(&limits);
     if (limit) {
         fprintf(stderr, "unitforge: %s\n", limit);
         exit_status = EXIT_INVALID_CONFIG;

@@ -1,86 +1,148 @@
 #include "commit.h"
 
+#include "journal.h"
+
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What was done for one change, so it can be undone. */
-struct step {
-    char *target;
-    char *temp;   /* written, not yet renamed */
-    char *backup; /* hard link to the file the target replaced */
-    int renamed;
-};
-
-/* Folders created by this commit, innermost last. */
-struct created_folders {
-    char **paths;
-    size_t count, capacity;
-};
-
-static char *join(const char *folder, const char *prefix, const char *name, const char *suffix)
+static int fail(char *error, size_t size, const char *what, const char *folder, const char *name, const char *tail)
 {
-    size_t len = strlen(folder) + strlen(prefix) + strlen(name) + strlen(suffix) + 2;
-    char *s = malloc(len);
-    if (s)
-        snprintf(s, len, "%s/%s%s%s", folder, prefix, name, suffix);
-    return s;
+    snprintf(error, size, "cannot %s %s%s%s: %s%s", what, folder, name ? "/" : "", name ? name : "",
+             strerror(errno), tail);
+    return -1;
 }
 
-static int remember_folder(struct created_folders *created, const char *path)
+#define NOTHING_WRITTEN "; nothing was written"
+
+/* Each attempt opens the folders, settles what interrupted runs left
+ * there (holding no lock of its own meanwhile, so settling a run never
+ * waits in a circle with another run), then locks them all; a run
+ * killed between the two is settled by the next attempt. */
+#define BEGIN_ATTEMPTS 20
+
+static int settle_interrupted(struct commit *c, char *error, size_t size)
 {
-    if (created->count == created->capacity) {
-        size_t capacity = created->capacity ? created->capacity * 2 : 8;
-        char **paths = realloc(created->paths, capacity * sizeof *paths);
-        if (!paths)
+    for (size_t i = 0; i < c->folders.count; i++) {
+        const struct locked_folder *f = &c->folders.items[i];
+        if (journal_present(f->fd) && journal_recover_run(f->real, error, size) != 0)
             return -1;
-        created->paths = paths;
-        created->capacity = capacity;
     }
-    char *copy = strdup(path);
-    if (!copy)
-        return -1;
-    created->paths[created->count++] = copy;
     return 0;
 }
 
-/* mkdir -p that remembers what it created. */
-static int make_folders(const char *path, struct created_folders *created)
+/* 1: locked with no interrupted run left; 0: try again; -1: error. */
+static int try_begin(struct commit *c, const char **paths, size_t n, char *error, size_t size)
 {
-    if (!*path) {
-        errno = ENOENT;
+    if (folder_set_open(&c->folders, paths, n, c->folder_of, error, size) != 0)
         return -1;
-    }
-    char *buf = strdup(path);
-    if (!buf)
+    if (settle_interrupted(c, error, size) != 0)
         return -1;
-    int result = 0;
-    for (char *p = buf + 1; result == 0; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(buf, 0755) == 0)
-            result = remember_folder(created, buf);
-        else if (errno != EEXIST)
+    int locked = folder_set_lock_all(&c->folders, error, size);
+    if (locked <= 0)
+        return locked;
+    int clean = 1;
+    for (size_t i = 0; i < c->folders.count; i++)
+        if (journal_tidy(c->folders.items[i].fd))
+            clean = 0;
+    return clean;
+}
+
+int commit_begin(struct commit *c, const struct file_change *changes, size_t n, char *error, size_t size)
+{
+    memset(c, 0, sizeof *c);
+    const char **paths = malloc((n ? n : 1) * sizeof *paths);
+    c->folder_of = malloc((n ? n : 1) * sizeof *c->folder_of);
+    int result = paths && c->folder_of ? 0 : -1;
+    if (result != 0)
+        snprintf(error, size, "not enough memory to write the units");
+    for (size_t i = 0; result == 0 && i < n; i++)
+        paths[i] = changes[i].folder;
+    for (int attempt = 0; result == 0; attempt++) {
+        if (attempt == BEGIN_ATTEMPTS) {
+            snprintf(error, size, "cannot lock the output folders: they keep changing under this run");
             result = -1;
-        *p = saved;
-        if (saved == '\0')
             break;
+        }
+        int r = try_begin(c, paths, n, error, size);
+        if (r == 1)
+            break;
+        if (r < 0)
+            result = -1;
+        else
+            folder_set_release(&c->folders);
     }
-    free(buf);
+    free(paths);
+    if (result != 0)
+        strncat(error, NOTHING_WRITTEN, size - strlen(error) - 1);
+    return result;
+}
+
+/* For a drop-in, SUB/NAME: SUB must be a folder of its own, not a link
+ * that would lead the unit elsewhere. 0: it is (or is missing); -1: not. */
+static int check_subfolder(int dirfd, const struct file_change *ch, char *error, size_t size)
+{
+    const char *slash = strchr(ch->name, '/');
+    if (!slash)
+        return 0;
+    char sub[256];
+    snprintf(sub, sizeof sub, "%.*s", (int)(slash - ch->name), ch->name);
     struct stat st;
-    if (result != 0 || stat(path, &st) != 0)
+    if (fstatat(dirfd, sub, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : fail(error, size, "read", ch->folder, sub, NOTHING_WRITTEN);
+    if (S_ISLNK(st.st_mode)) {
+        snprintf(error, size, "refusing to write into %s/%s: it is a symbolic link" NOTHING_WRITTEN, ch->folder, sub);
         return -1;
+    }
     if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
+        snprintf(error, size, "cannot write %s/%s: %s is not a folder" NOTHING_WRITTEN, ch->folder, ch->name, sub);
         return -1;
     }
     return 0;
 }
+
+int commit_compare(struct commit *c, struct file_change *changes, size_t n, char *error, size_t size)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct file_change *ch = &changes[i];
+        int dirfd = c->folders.items[c->folder_of[i]].fd;
+        if (check_subfolder(dirfd, ch, error, size) != 0)
+            return -1;
+        ch->state = file_compare(dirfd, ch->name, ch->data, ch->len);
+        if (ch->state == FILE_UNREADABLE)
+            return fail(error, size, "read", ch->folder, ch->name, NOTHING_WRITTEN);
+        if (ch->state == FILE_IN_THE_WAY) {
+            snprintf(error, size, "cannot write %s/%s: it is not a regular file (a folder, a FIFO, a "
+                                  "device, a masked unit's link)" NOTHING_WRITTEN, ch->folder, ch->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A drop-in folder (SUB of SUB/NAME) the run makes in one of its folders. */
+struct subfolder {
+    size_t folder;
+    char name[256];
+    int made;
+};
+
+/* What one commit_write knows about its files. */
+struct plan {
+    char run_id[JOURNAL_ID_LEN + 1];
+    char **temps;             /* per change; NULL where unchanged */
+    int *written;             /* per change: its temporary file exists */
+    size_t primary;           /* the first folder (lock order) with changes */
+    int *changed;             /* per folder: it has changes */
+    int *journaled;           /* per folder: its journal exists */
+    struct subfolder *subs;   /* drop-in folders to make */
+    size_t nsubs;
+};
 
 static int write_all(int fd, const char *data, size_t len)
 {
@@ -96,22 +158,15 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-static int write_temp(struct step *step, const struct file_change *change)
+/* No fsync: a kill, the case the journal is for, loses nothing the
+ * kernel has; a run writing thousands of units must stay fast. */
+static int write_temp(int dirfd, const char *temp, const struct file_change *ch)
 {
-    step->temp = join(change->folder, ".", change->name, ".XXXXXX");
-    if (!step->temp)
+    int fd = openat(dirfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
         return -1;
-    int fd = mkstemp(step->temp);
-    if (fd < 0) {
-        free(step->temp);
-        step->temp = NULL;
-        return -1;
-    }
-    /* Unit files are world-readable, like the ones packages install. No
-     * fsync: these are build artefacts, and a run writing thousands of
-     * units must stay fast; rename keeps readers from half files. */
-    int ok = fchmod(fd, change->mode ? (mode_t)change->mode : 0644) == 0 &&
-             write_all(fd, change->data, change->len) == 0;
+    /* units are world-readable, like the ones packages install */
+    int ok = fchmod(fd, ch->mode ? (mode_t)ch->mode : 0644) == 0 && write_all(fd, ch->data, ch->len) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok)
         ok = 0, saved = errno;
@@ -119,116 +174,201 @@ static int write_temp(struct step *step, const struct file_change *change)
     return ok ? 0 : -1;
 }
 
-/* Keeps the file being replaced reachable until the commit succeeds. */
-static int keep_backup(struct step *step, const struct file_change *change)
+static void free_plan(struct plan *p, size_t n)
 {
+    for (size_t i = 0; p->temps && i < n; i++)
+        free(p->temps[i]);
+    free(p->temps);
+    free(p->written);
+    free(p->changed);
+    free(p->journaled);
+    free(p->subs);
+}
+
+/* Notes the SUB of change `i` when it is missing and not noted yet. */
+static void note_subfolder(struct plan *p, const struct commit *c, const struct file_change *ch, size_t i)
+{
+    const char *slash = strchr(ch->name, '/');
+    if (!slash || (size_t)(slash - ch->name) >= sizeof p->subs->name)
+        return;
+    struct subfolder sub = {.folder = c->folder_of[i]};
+    memcpy(sub.name, ch->name, (size_t)(slash - ch->name));
+    for (size_t j = 0; j < p->nsubs; j++)
+        if (p->subs[j].folder == sub.folder && strcmp(p->subs[j].name, sub.name) == 0)
+            return;
     struct stat st;
-    if (lstat(step->target, &st) != 0)
-        return 0;
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
+    if (fstatat(c->folders.items[sub.folder].fd, sub.name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+        p->subs[p->nsubs++] = sub;
+}
+
+static int make_plan(struct plan *p, const struct commit *c, const struct file_change *changes, size_t n)
+{
+    memset(p, 0, sizeof *p);
+    size_t folders = c->folders.count;
+    p->temps = calloc(n ? n : 1, sizeof *p->temps);
+    p->written = calloc(n ? n : 1, sizeof *p->written);
+    p->changed = calloc(folders ? folders : 1, sizeof *p->changed);
+    p->journaled = calloc(folders ? folders : 1, sizeof *p->journaled);
+    p->subs = calloc(n ? n : 1, sizeof *p->subs);
+    if (!p->temps || !p->written || !p->changed || !p->journaled || !p->subs)
         return -1;
-    }
-    for (int attempt = 0; attempt < 100; attempt++) {
-        char suffix[32];
-        snprintf(suffix, sizeof suffix, ".old%d-%d", (int)getpid(), attempt);
-        step->backup = join(change->folder, ".", change->name, suffix);
-        if (!step->backup)
+    journal_new_run_id(p->run_id);
+    p->primary = folders;
+    for (size_t i = 0; i < n; i++) {
+        if (changes[i].state == FILE_SAME)
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, JOURNAL_TEMP_PREFIX "%s.%zu", p->run_id, i);
+        if (!(p->temps[i] = strdup(name)))
             return -1;
-        if (link(step->target, step->backup) == 0)
-            return 0;
-        int saved = errno;
-        free(step->backup);
-        step->backup = NULL;
-        if (saved != EEXIST) {
+        p->changed[c->folder_of[i]] = 1;
+        if (c->folder_of[i] < p->primary)
+            p->primary = c->folder_of[i];
+        note_subfolder(p, c, &changes[i], i);
+    }
+    return 0;
+}
+
+/* The journal of folder `f`: its renames, the folders made for it and
+ * in it, and the primary (or, in the primary, the other folders). */
+static int write_journal(const struct commit *c, struct plan *p, const struct file_change *changes, size_t n,
+                         size_t f)
+{
+    const struct locked_folder *folder = &c->folders.items[f];
+    size_t count = c->folders.count;
+    struct journal_rename *renames = calloc(n ? n : 1, sizeof *renames);
+    const char **secondaries = calloc(count, sizeof *secondaries);
+    char **created = calloc(folder->ncreated + 1, sizeof *created);
+    const char **subs = calloc(p->nsubs + 1, sizeof *subs);
+    struct journal j = {.run_id = p->run_id, .renames = renames, .secondaries = secondaries, .subfolders = subs};
+    int result = -1;
+    if (renames && secondaries && created && subs) {
+        for (size_t i = 0; i < p->nsubs; i++)
+            if (p->subs[i].folder == f)
+                subs[j.nsubfolders++] = p->subs[i].name;
+        for (size_t i = 0; i < n; i++)
+            if (p->temps[i] && c->folder_of[i] == f)
+                renames[j.nrenames++] = (struct journal_rename){p->temps[i], changes[i].name};
+        for (size_t i = 0; f == p->primary && i < count; i++)
+            if (p->changed[i] && i != f)
+                secondaries[j.nsecondaries++] = c->folders.items[i].real;
+        for (size_t i = 0; i < folder->ncreated; i++)
+            if ((created[j.ncreated] = realpath(folder->created[i], NULL)))
+                j.ncreated++;
+        j.created = (const char *const *)created;
+        j.primary = f == p->primary ? NULL : c->folders.items[p->primary].real;
+        result = journal_write(folder->fd, &j);
+        p->journaled[f] = result == 0;
+    }
+    int saved = errno;
+    for (size_t i = 0; created && i < j.ncreated; i++)
+        free(created[i]);
+    free(created);
+    free(renames);
+    free(secondaries);
+    free(subs);
+    errno = saved;
+    return result;
+}
+
+/* Before the commit: removes every trace of the run. */
+static void undo(const struct commit *c, const struct plan *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p->written[i])
+            unlinkat(c->folders.items[c->folder_of[i]].fd, p->temps[i], 0);
+    for (size_t i = 0; i < p->nsubs; i++)
+        if (p->subs[i].made)
+            unlinkat(c->folders.items[p->subs[i].folder].fd, p->subs[i].name, AT_REMOVEDIR);
+    for (size_t f = 0; f < c->folders.count; f++)
+        if (p->journaled[f])
+            unlinkat(c->folders.items[f].fd, JOURNAL_NAME, 0);
+}
+
+static int prepare(const struct commit *c, struct plan *p, const struct file_change *changes, size_t n,
+                   char *error, size_t size)
+{
+    for (size_t f = 0; f < c->folders.count; f++)
+        if (p->changed[f] && write_journal(c, p, changes, n, f) != 0)
+            return fail(error, size, "write", c->folders.items[f].path, JOURNAL_NAME, NOTHING_WRITTEN);
+    for (size_t i = 0; i < p->nsubs; i++) {
+        const struct locked_folder *folder = &c->folders.items[p->subs[i].folder];
+        if (mkdirat(folder->fd, p->subs[i].name, 0755) != 0)
+            return fail(error, size, "create folder", folder->path, p->subs[i].name, NOTHING_WRITTEN);
+        p->subs[i].made = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!p->temps[i])
+            continue;
+        if (write_temp(c->folders.items[c->folder_of[i]].fd, p->temps[i], &changes[i]) != 0) {
+            int saved = errno;
+            unlinkat(c->folders.items[c->folder_of[i]].fd, p->temps[i], 0);
             errno = saved;
-            return -1;
+            return fail(error, size, "write", changes[i].folder, changes[i].name, NOTHING_WRITTEN);
         }
+        p->written[i] = 1;
     }
-    errno = EEXIST;
-    return -1;
-}
-
-static void undo(struct step *steps, size_t n, struct created_folders *created)
-{
-    for (size_t i = n; i-- > 0;) {
-        struct step *s = &steps[i];
-        if (s->renamed) {
-            if (s->backup)
-                rename(s->backup, s->target);
-            else
-                unlink(s->target);
-        } else if (s->backup) {
-            unlink(s->backup);
-        }
-        if (s->temp && !s->renamed)
-            unlink(s->temp);
-    }
-    for (size_t i = created->count; i-- > 0;)
-        rmdir(created->paths[i]);
-}
-
-static void release(struct step *steps, size_t n, struct created_folders *created, int succeeded)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (succeeded && steps[i].backup)
-            unlink(steps[i].backup);
-        free(steps[i].target);
-        free(steps[i].temp);
-        free(steps[i].backup);
-    }
-    free(steps);
-    for (size_t i = 0; i < created->count; i++)
-        free(created->paths[i]);
-    free(created->paths);
-}
-
-static int fail(char *error, size_t size, const char *what, const char *path)
-{
-    snprintf(error, size, "cannot %s %s: %s", what, path, strerror(errno));
-    return -1;
-}
-
-static int prepare(struct step *steps, const struct file_change *changes, size_t n,
-                   struct created_folders *created, char *error, size_t size)
-{
-    for (size_t i = 0; i < n; i++) {
-        steps[i].target = join(changes[i].folder, "", changes[i].name, "");
-        if (!steps[i].target)
-            return fail(error, size, "write", changes[i].name);
-        if (make_folders(changes[i].folder, created) != 0)
-            return fail(error, size, "create folder", changes[i].folder);
-        if (write_temp(&steps[i], &changes[i]) != 0)
-            return fail(error, size, "write", steps[i].target);
-    }
+    const struct locked_folder *primary = &c->folders.items[p->primary];
+    if (journal_commit(primary->fd, p->run_id) != 0)
+        return fail(error, size, "write", primary->path, JOURNAL_MARKER, NOTHING_WRITTEN);
     return 0;
 }
 
-static int install(struct step *steps, const struct file_change *changes, size_t n, char *error, size_t size)
+/* After the commit: every rename is tried; a failed one stays in the
+ * journal, for the next run to finish. */
+static int install(const struct commit *c, const struct plan *p, const struct file_change *changes, size_t n,
+                   char *error, size_t size)
 {
+    int result = 0;
     for (size_t i = 0; i < n; i++) {
-        if (keep_backup(&steps[i], &changes[i]) != 0)
-            return fail(error, size, "replace", steps[i].target);
-        if (rename(steps[i].temp, steps[i].target) != 0)
-            return fail(error, size, "write", steps[i].target);
-        steps[i].renamed = 1;
+        int dirfd = c->folders.items[c->folder_of[i]].fd;
+        if (p->temps[i] && renameat(dirfd, p->temps[i], dirfd, changes[i].name) != 0 && result == 0)
+            result = fail(error, size, "write", changes[i].folder, changes[i].name,
+                          "; the run's other files are in place, and the next run puts this one in place too");
     }
-    return 0;
-}
-
-int commit_changes(const struct file_change *changes, size_t n, char *error, size_t error_size)
-{
-    struct created_folders created = {0};
-    struct step *steps = calloc(n ? n : 1, sizeof *steps);
-    if (!steps) {
-        snprintf(error, error_size, "not enough memory to write the units");
-        return -1;
-    }
-    int result = prepare(steps, changes, n, &created, error, error_size);
-    if (result == 0)
-        result = install(steps, changes, n, error, error_size);
     if (result != 0)
-        undo(steps, n, &created);
-    release(steps, n, &created, result == 0);
+        return result;
+    for (size_t f = 0; f < c->folders.count; f++)
+        if (p->changed[f] && f != p->primary)
+            journal_finish(c->folders.items[f].fd, 0);
+    journal_finish(c->folders.items[p->primary].fd, 1);
+    return 0;
+}
+
+int commit_write(struct commit *c, const struct file_change *changes, size_t n, char *error, size_t size)
+{
+    struct plan p;
+    int result = -1;
+    if (make_plan(&p, c, changes, n) != 0) {
+        snprintf(error, size, "not enough memory to write the units" NOTHING_WRITTEN);
+    } else if (p.primary == c->folders.count) {
+        result = 0; /* nothing differs */
+    } else if (prepare(c, &p, changes, n, error, size) != 0) {
+        undo(c, &p, n);
+    } else {
+        result = install(c, &p, changes, n, error, size);
+    }
+    free_plan(&p, n);
+    return result;
+}
+
+void commit_end(struct commit *c, int failed)
+{
+    if (failed)
+        folder_set_remove_created(&c->folders);
+    folder_set_release(&c->folders);
+    free(c->folder_of);
+    c->folder_of = NULL;
+}
+
+int commit_changes(struct file_change *changes, size_t n, char *error, size_t size)
+{
+    struct commit c;
+    int result = commit_begin(&c, changes, n, error, size);
+    if (result == 0)
+        result = commit_compare(&c, changes, n, error, size);
+    if (result == 0)
+        result = commit_write(&c, changes, n, error, size);
+    commit_end(&c, result != 0);
     return result;
 }

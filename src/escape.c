@@ -56,6 +56,76 @@ void escape_command_word(lua_State *L, const char *s, size_t len)
     luaL_pushresult(&b);
 }
 
+static int has_whitespace(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == ' ' || s[i] == '\t')
+            return 1;
+    return 0;
+}
+
+void escape_executable(lua_State *L, const char *s, size_t len)
+{
+    if (len > 0 && !has_whitespace(s, len)) {
+        lua_pushlstring(L, s, len);
+        return;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    add_quoted(&b, s, len, 0);
+    luaL_pushresult(&b);
+}
+
+void command_context_scan(struct command_context *ctx, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && ctx->position != COMMAND_ARGUMENTS; i++) {
+        char c = s[i];
+        int blank = c == ' ' || c == '\t';
+        if (ctx->escaped)
+            ctx->escaped = 0;
+        else if (c == '\\')
+            ctx->escaped = 1;
+        else if (ctx->quote && c == ctx->quote)
+            ctx->quote = 0;
+        else if (!ctx->quote && (c == '"' || c == '\''))
+            ctx->quote = c;
+        else if (blank && !ctx->quote) {
+            if (ctx->position == COMMAND_EXECUTABLE)
+                ctx->position = COMMAND_ARGUMENTS;
+            continue;
+        }
+        if (ctx->position == COMMAND_START)
+            ctx->position = COMMAND_EXECUTABLE;
+    }
+}
+
+/* Inside an open quote: the quote character and backslashes escaped,
+ * and (in arguments) '$' doubled, so the data closes nothing. */
+static void escape_inside_quote(lua_State *L, char quote, int double_dollar, const char *s, size_t len)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\\' || s[i] == quote)
+            luaL_addchar(&b, '\\');
+        else if (s[i] == '$' && double_dollar)
+            luaL_addchar(&b, '$');
+        luaL_addchar(&b, s[i]);
+    }
+    luaL_pushresult(&b);
+}
+
+void escape_command_data(lua_State *L, const struct command_context *ctx, const char *s, size_t len)
+{
+    int arguments = ctx->position == COMMAND_ARGUMENTS;
+    if (ctx->quote)
+        escape_inside_quote(L, ctx->quote, arguments, s, len);
+    else if (arguments)
+        escape_command_word(L, s, len);
+    else
+        escape_executable(L, s, len);
+}
+
 int escape_line_continues(const char *line, size_t len)
 {
     size_t run = 0;

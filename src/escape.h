@@ -19,6 +19,28 @@ void escape_word(lua_State *L, const char *s, size_t len);
  * not substitute it. */
 void escape_command_word(lua_State *L, const char *s, size_t len);
 
+/* The executable of a command line (its first word), when it comes from
+ * data: quoted when it holds whitespace, '$' kept, since systemd does not
+ * substitute variables there. Quotes and backslashes cannot be part of
+ * an executable systemd accepts; validation refuses them. */
+void escape_executable(lua_State *L, const char *s, size_t len);
+
+/* Where a command line being built has got to, as systemd will split
+ * it: still before or inside its first word (the executable), or among
+ * the arguments, and inside which quote. */
+struct command_context {
+    enum { COMMAND_START, COMMAND_EXECUTABLE, COMMAND_ARGUMENTS } position;
+    char quote;  /* '"', '\'' or 0 */
+    int escaped; /* the last character was an unpaired backslash */
+};
+
+/* Moves the context over command-line text. */
+void command_context_scan(struct command_context *ctx, const char *s, size_t len);
+
+/* Data that becomes part of a command line at `ctx`: one literal piece
+ * of the word it lands in, whatever it holds. */
+void escape_command_data(lua_State *L, const struct command_context *ctx, const char *s, size_t len);
+
 /* A command line the user wrote: kept as written, except that a final
  * unpaired backslash, which would join the next line of the unit, is
  * written as an escaped backslash. */

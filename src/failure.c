@@ -9,31 +9,69 @@
 #define FAILURE_TYPE "unitforge.failure"
 #define TRACEBACK_FRAMES 8
 
-static int is_failure(lua_State *L, int index);
+/* A failure is a userdata, so user code that catches one with pcall can
+ * read it (tostring) but neither change its exit status nor forge one. */
+struct failure {
+    enum exit_status status;
+};
 
-static void push_failure(lua_State *L, enum exit_status status, int message_index)
+static int failure_tostring(lua_State *L)
 {
-    message_index = lua_absindex(L, message_index);
-    lua_createtable(L, 0, 2);
-    lua_pushinteger(L, status);
-    lua_setfield(L, -2, "status");
-    lua_pushvalue(L, message_index);
-    lua_setfield(L, -2, "message");
-    luaL_setmetatable(L, FAILURE_TYPE);
+    luaL_checkudata(L, 1, FAILURE_TYPE);
+    lua_getiuservalue(L, 1, 1);
+    return 1;
 }
 
 static void ensure_metatable(lua_State *L)
 {
-    luaL_newmetatable(L, FAILURE_TYPE);
+    if (luaL_newmetatable(L, FAILURE_TYPE)) {
+        lua_pushcfunction(L, failure_tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_pushboolean(L, 0); /* getmetatable(err) must not reach it */
+        lua_setfield(L, -2, "__metatable");
+    }
     lua_pop(L, 1);
+}
+
+/* Pushes a failure carrying the string at `message_index`. */
+static void push_failure(lua_State *L, enum exit_status status, int message_index)
+{
+    message_index = lua_absindex(L, message_index);
+    ensure_metatable(L);
+    struct failure *f = lua_newuserdatauv(L, sizeof *f, 1);
+    f->status = status;
+    lua_pushvalue(L, message_index);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, FAILURE_TYPE);
 }
 
 void failure_raise_top(lua_State *L, enum exit_status status)
 {
-    ensure_metatable(L);
     push_failure(L, status, -1);
     lua_error(L);
     abort(); /* lua_error does not return; this tells the compiler */
+}
+
+const char *failure_message(lua_State *L, int index)
+{
+    if (luaL_testudata(L, index, FAILURE_TYPE)) {
+        lua_getiuservalue(L, index, 1);
+        const char *msg = lua_tostring(L, -1);
+        lua_pop(L, 1); /* the failure keeps its message alive */
+        return msg;
+    }
+    return lua_tostring(L, index);
+}
+
+void failure_raise_prefixed(lua_State *L, const char *what)
+{
+    enum exit_status status = EXIT_INVALID_CONFIG;
+    struct failure *f = luaL_testudata(L, -1, FAILURE_TYPE);
+    if (f)
+        status = f->status;
+    const char *msg = failure_message(L, -1);
+    lua_pushfstring(L, "%s: %s", what, msg ? msg : "unknown error");
+    failure_raise_top(L, status);
 }
 
 void failure_raise(lua_State *L, enum exit_status status, const char *fmt, ...)
@@ -64,12 +102,7 @@ static void append_traceback(lua_State *L, luaL_Buffer *b)
 
 static int is_failure(lua_State *L, int index)
 {
-    if (!lua_getmetatable(L, index))
-        return 0;
-    luaL_getmetatable(L, FAILURE_TYPE);
-    int same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    return same;
+    return luaL_testudata(L, index, FAILURE_TYPE) != NULL;
 }
 
 int failure_message_handler(lua_State *L)
@@ -89,7 +122,6 @@ int failure_message_handler(lua_State *L)
     luaL_addstring(&b, msg);
     append_traceback(L, &b);
     luaL_pushresult(&b);
-    ensure_metatable(L);
     push_failure(L, EXIT_INVALID_CONFIG, -1);
     return 1;
 }
@@ -134,17 +166,9 @@ static void print_prefixed(const char *msg)
 
 enum exit_status failure_report(lua_State *L)
 {
-    enum exit_status status = EXIT_INVALID_CONFIG;
-    const char *msg = NULL;
-    if (is_failure(L, -1)) {
-        lua_getfield(L, -1, "status");
-        status = (enum exit_status)lua_tointeger(L, -1);
-        lua_getfield(L, -2, "message");
-        msg = lua_tostring(L, -1);
-        lua_pop(L, 2); /* the failure table keeps the message alive */
-    } else {
-        msg = lua_tostring(L, -1);
-    }
+    struct failure *f = luaL_testudata(L, -1, FAILURE_TYPE);
+    enum exit_status status = f ? f->status : EXIT_INVALID_CONFIG;
+    const char *msg = failure_message(L, -1);
     print_prefixed(msg ? msg : "unknown error");
     lua_pop(L, 1);
     return status;

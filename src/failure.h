@@ -21,6 +21,13 @@ void failure_raise(lua_State *L, enum exit_status status, const char *fmt, ...)
 /* Raises a failure with the string on top of the stack as message. */
 void failure_raise_top(lua_State *L, enum exit_status status) __attribute__((noreturn));
 
+/* The message of a failure, or of a plain Lua error (a string), or NULL. */
+const char *failure_message(lua_State *L, int index);
+
+/* Raises the error on top of the stack again with "what: " before its
+ * message, keeping a failure's exit status. */
+void failure_raise_prefixed(lua_State *L, const char *what) __attribute__((noreturn));
+
 /* Message handler for lua_pcall: turns a plain Lua error into a failure
  * whose message ends with a short traceback of the user's files. */
 int failure_message_handler(lua_State *L);

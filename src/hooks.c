@@ -50,11 +50,8 @@ void hooks_push_view(lua_State *L, int cfg)
  * failure whose message starts with `what`. Leaves one result. */
 static void call_user(lua_State *L, int nargs, const char *what)
 {
-    if (failure_pcall(L, nargs, 1) != LUA_OK) {
-        lua_getfield(L, -1, "message");
-        lua_pushfstring(L, "%s: %s", what, lua_tostring(L, -1));
-        failure_raise_top(L, EXIT_INVALID_CONFIG);
-    }
+    if (failure_pcall(L, nargs, 1) != LUA_OK)
+        failure_raise_prefixed(L, what);
 }
 
 /* Pushes hooks[name] when it is a function and returns 1; else 0. */

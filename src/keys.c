@@ -1,6 +1,8 @@
 #include "keys.h"
 
 #include "escape.h"
+#include "file_io.h"
+#include "mix_project.h"
 #include "resolver.h"
 
 #include <ctype.h>
@@ -45,13 +47,49 @@ static const char *push_false(struct resolver *r)
 
 /* ---- names ---- */
 
+/* Registry key of the app name read from mix.exs: read once per run,
+ * and only when a service needs it. */
+static const char mix_app_name_key;
+
+/* Pushes the app name of the mix.exs beside the config, or a string
+ * saying why there is none (returns 0 then). */
+static int push_mix_app_name(lua_State *L, const char *config_dir)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mix_app_name_key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        const char *path = lua_pushfstring(L, "%s/mix.exs", config_dir);
+        int base = lua_gettop(L);
+        size_t len;
+        char name[256];
+        enum file_status status = file_push_regular(L, path, &len);
+        if (status == FILE_MISSING)
+            lua_pushfstring(L, "no %s to read it from", path);
+        else if (status != FILE_OK)
+            lua_pushfstring(L, "%s cannot be read: %s", path, file_status_text(status));
+        else if (mix_project_parse_app_name(lua_tostring(L, -1), len, name, sizeof name)) {
+            lua_createtable(L, 1, 0); /* { name }: a found name, unlike a reason */
+            lua_pushstring(L, name);
+            lua_rawseti(L, -2, 1);
+        } else
+            lua_pushfstring(L, "%s has no `app: :name` in the keyword list of project/0", path);
+        lua_replace(L, base); /* the result, over the path */
+        lua_settop(L, base);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &mix_app_name_key);
+    }
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_rawgeti(L, -1, 1);
+        lua_remove(L, -2);
+        return 1;
+    }
+    return 0;
+}
+
 static const char *default_app_name(struct resolver *r)
 {
     const struct run_context *ctx = resolver_context(r);
-    if (!ctx->mix_app_name)
-        resolver_fail(r, "app_name", "not set, and no mix.exs with `app: :name` beside %s to read it from",
-                      ctx->config_path);
-    lua_pushstring(resolver_state(r), ctx->mix_app_name);
+    if (!push_mix_app_name(resolver_state(r), ctx->config_dir))
+        resolver_fail(r, "app_name", "not set, and %s", lua_tostring(resolver_state(r), -1));
     return "mix.exs";
 }
 
@@ -111,14 +149,19 @@ static void push_service_path(struct resolver *r, const char *dir, const char *r
     lua_pushfstring(L, "%s%s", dir && *dir ? dir : (rest ? "" : "/"), rest ? rest : "");
 }
 
-/* <current_dir>/bin/<release> as the first word of a command line. */
-static void push_command_path(struct resolver *r, const char *current, const char *release)
+/* <current_dir>/bin/<release> as a word of a command line: its
+ * executable, or the first argument of a wrapper (where systemd would
+ * substitute a '$'). */
+static void push_command_path(struct resolver *r, const char *current, const char *release, int executable)
 {
     lua_State *L = resolver_state(r);
     push_service_path(r, current, lua_pushfstring(L, "/bin/%s", release ? release : ""));
     size_t len;
     const char *path = lua_tolstring(L, -1, &len);
-    escape_command_word(L, path, len);
+    if (executable)
+        escape_executable(L, path, len);
+    else
+        escape_command_word(L, path, len);
     lua_replace(L, -3);
     lua_pop(L, 1);
 }
@@ -227,7 +270,8 @@ static const char *default_exec_start(struct resolver *r)
     const char *release = resolver_string(r, "release_name");
     const char *command = resolver_string(r, "start_command");
     int base = lua_gettop(L);
-    if (wrap && *wrap) {
+    int wrapped = wrap && *wrap;
+    if (wrapped) {
         /* mix_systemd glued the wrapper onto the command (OPTIONS.md 7.1) */
         size_t len = strlen(wrap);
         while (len > 0 && wrap[len - 1] == ' ')
@@ -235,7 +279,7 @@ static const char *default_exec_start(struct resolver *r)
         lua_pushlstring(L, wrap, len);
         lua_pushliteral(L, " ");
     }
-    push_command_path(r, current, release);
+    push_command_path(r, current, release, !wrapped);
     if (command && *command)
         lua_pushfstring(L, " %s", command);
     lua_concat(L, lua_gettop(L) - base);
@@ -251,7 +295,7 @@ static const char *default_exec_stop(struct resolver *r)
     lua_State *L = resolver_state(r);
     const char *current = resolver_string(r, "current_dir");
     const char *release = resolver_string(r, "release_name");
-    push_command_path(r, current, release);
+    push_command_path(r, current, release, 1);
     lua_pushliteral(L, " stop");
     lua_concat(L, 2);
     return "default";
@@ -338,7 +382,7 @@ static const char *const network_levels[] = {"local", NULL};
 #define FLAG(name) {name, KEY_BOOLEAN, push_false, FORMAT_TEXT, KEY_OPTIONAL, NULL}
 
 #define DIR_KIND_KEYS(kind)                                                             \
-    STRING(#kind "_directory", default_##kind##_directory, FORMAT_RELATIVE_PATH),       \
+    STRING(#kind "_directory", default_##kind##_directory, FORMAT_DIRECTORY_NAME),      \
     STRING(#kind "_directory_base", default_##kind##_directory_base, FORMAT_ABSOLUTE_PATH), \
     STRING(#kind "_directory_mode", default_directory_mode, FORMAT_OCTAL_MODE),         \
     STRING(#kind "_dir", default_##kind##_dir, FORMAT_ABSOLUTE_PATH)
@@ -351,7 +395,7 @@ const struct key_spec keys_all[] = {
     STRING("service_name", default_service_name, FORMAT_UNIT_PREFIX),
     STRING("app_user", default_app_user, FORMAT_USER_NAME),
     STRING("app_group", default_app_user, FORMAT_USER_NAME),
-    STRING("syslog_identifier", default_syslog_identifier, FORMAT_TEXT),
+    STRING("syslog_identifier", default_syslog_identifier, FORMAT_WHOLE_VALUE),
     STRING("base_dir", default_base_dir, FORMAT_ABSOLUTE_PATH),
     STRING("deploy_dir", default_deploy_dir, FORMAT_ABSOLUTE_PATH),
     STRING("releases_dir", default_releases_dir, FORMAT_ABSOLUTE_PATH),

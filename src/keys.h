@@ -26,6 +26,8 @@ enum key_format {
     FORMAT_ABSOLUTE_PATH,
     FORMAT_SANDBOX_PATH,   /* [-][+]/absolute/path, as ReadWritePaths= takes */
     FORMAT_RELATIVE_PATH,  /* below a base directory, no ".." */
+    FORMAT_DIRECTORY_NAME, /* RuntimeDirectory= and the like: relative, normalized */
+    FORMAT_WHOLE_VALUE,    /* written as a directive's whole value: no edge whitespace */
     FORMAT_OCTAL_MODE,
     FORMAT_ENV_ASSIGNMENT, /* NAME=value */
     FORMAT_ENV_FILE,       /* [-]/absolute/path */

@@ -2,6 +2,7 @@
 
 #include "embedded.h"
 #include "failure.h"
+#include "file_io.h"
 #include "refs.h"
 #include "run_limits.h"
 
@@ -107,7 +108,8 @@ static int read_only_open(lua_State *L)
     return lua_gettop(L) - base;
 }
 
-/* load, loadfile and dofile with text chunks only. */
+/* load with text chunks only. A reader function's errors come back as
+ * load's result, so a reached limit is raised again here. */
 static int text_only_load(lua_State *L)
 {
     /* an explicit nil env differs from none: keep the argument count */
@@ -120,7 +122,29 @@ static int text_only_load(lua_State *L)
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    if (lua_isnil(L, 1))
+        limits_stop_if_reached(L);
     return lua_gettop(L);
+}
+
+/* Loads the regular file at `path` as a text chunk named "@path" and
+ * pushes the function; on failure pushes the message and returns the
+ * error status. Every file of Lua code a config reaches comes in here:
+ * never bytecode (a mutated chunk crashes the VM), never a FIFO or a
+ * device, and never more than the memory limit. */
+static int load_text_file(lua_State *L, const char *path)
+{
+    size_t len;
+    enum file_status status = file_push_regular(L, path, &len);
+    if (status != FILE_OK) {
+        lua_pushfstring(L, "cannot read %s: %s", path, file_status_text(status));
+        return LUA_ERRFILE;
+    }
+    lua_pushfstring(L, "@%s", path);
+    int result = luaL_loadbufferx(L, lua_tostring(L, -2), len, lua_tostring(L, -1), "t");
+    lua_replace(L, -3); /* the function or message, over the text */
+    lua_pop(L, 1);
+    return result;
 }
 
 static int text_only_loadfile(lua_State *L)
@@ -128,7 +152,8 @@ static int text_only_loadfile(lua_State *L)
     const char *path = luaL_optstring(L, 1, NULL);
     if (!path)
         return luaL_error(L, "loadfile: a config cannot read chunks from standard input");
-    if (luaL_loadfilex(L, path, "t") != LUA_OK) {
+    if (load_text_file(L, path) != LUA_OK) {
+        limits_stop_if_reached(L);
         luaL_pushfail(L);
         lua_insert(L, -2);
         return 2;
@@ -147,10 +172,47 @@ static int text_only_dofile(lua_State *L)
     if (!path)
         return luaL_error(L, "dofile: a config cannot read chunks from standard input");
     lua_settop(L, 1);
-    if (luaL_loadfilex(L, path, "t") != LUA_OK)
+    if (load_text_file(L, path) != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, LUA_MULTRET);
     return lua_gettop(L) - 1;
+}
+
+/* package.searchers[2], in place of Lua's own (which loads bytecode and
+ * blocks on a FIFO): finds `name` along package.path like
+ * package.searchpath and loads it with load_text_file. Upvalue 1 is the
+ * package table. */
+static int search_text_module(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_getfield(L, lua_upvalueindex(1), "path");
+    const char *path = lua_tostring(L, -1);
+    if (!path)
+        return luaL_error(L, "package.path must be a string");
+    const char *file_name = luaL_gsub(L, name, ".", "/");
+    luaL_Buffer tried;
+    luaL_buffinit(L, &tried);
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ";");
+        lua_pushlstring(L, p, len);
+        const char *candidate = luaL_gsub(L, lua_tostring(L, -1), "?", file_name);
+        lua_remove(L, -2);
+        int status = load_text_file(L, candidate);
+        if (status == LUA_OK) {
+            lua_pushvalue(L, -2);
+            return 2; /* the loader and its file, as require expects */
+        }
+        if (status != LUA_ERRFILE || strstr(lua_tostring(L, -1), file_status_text(FILE_NOT_REGULAR)))
+            return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, candidate,
+                              lua_tostring(L, -1));
+        lua_pop(L, 1);
+        lua_pushfstring(L, "\n\tno file '%s'", candidate);
+        lua_remove(L, -2);
+        luaL_addvalue(&tried);
+        p += len + (p[len] == ';');
+    }
+    luaL_pushresult(&tried);
+    return 1;
 }
 
 /* print goes to stderr: stdout carries the units with --stdout. */
@@ -170,10 +232,13 @@ static int print_to_stderr(lua_State *L)
 }
 
 /* setmetatable without __gc: Lua runs finalizers with hooks off, so a
- * looping one could not be stopped by the time limit. */
+ * looping one could not be stopped by the time limit. Raw, as Lua itself
+ * looks: an __index on the metatable could add __gc while being asked. */
 static int setmetatable_without_gc(lua_State *L)
 {
-    if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+    lua_settop(L, 2);
+    lua_pushliteral(L, "__gc");
+    if (lua_type(L, 2) == LUA_TTABLE && lua_rawget(L, 2) != LUA_TNIL)
         return luaL_error(L, "setmetatable: finalizers (__gc) are not available to a config");
     lua_settop(L, 2);
     lua_pushvalue(L, lua_upvalueindex(1));
@@ -182,9 +247,11 @@ static int setmetatable_without_gc(lua_State *L)
     return 1;
 }
 
-/* pcall, xpcall and coroutine.resume that let a run-stopping failure (the
- * time limit) through: user code may catch its own errors, not that one.
- * Upvalue 1 is the original function; its results come back as they are. */
+/* pcall, xpcall, coroutine.resume and coroutine.close, which catch
+ * errors, and load, whose reader's errors it returns: each lets a
+ * reached limit through. User code may catch its own errors, not that
+ * one. Upvalue 1 is the original function; its results come back as
+ * they are. */
 static int passing_stops(lua_State *L)
 {
     int base = lua_gettop(L);
@@ -192,8 +259,8 @@ static int passing_stops(lua_State *L)
     lua_insert(L, 1);
     lua_call(L, base, LUA_MULTRET);
     int n = lua_gettop(L);
-    if (n >= 1 && lua_type(L, 1) == LUA_TBOOLEAN && !lua_toboolean(L, 1))
-        limits_stop_if_expired(L); /* whatever a message handler made of it */
+    if (n >= 1 && !lua_toboolean(L, 1))
+        limits_stop_if_reached(L); /* whatever a message handler made of it */
     return n;
 }
 
@@ -235,13 +302,16 @@ static void restrict_libraries(lua_State *L)
     lua_setfield(L, -2, "debug");
     lua_pop(L, 1);
     /* without the C searchers, setting package.cpath cannot load native
-     * code either */
+     * code either; Lua's own file searcher would load bytecode */
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "searchers");
     lua_pushnil(L);
     lua_rawseti(L, -2, 4);
     lua_pushnil(L);
     lua_rawseti(L, -2, 3);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, search_text_module, 1);
+    lua_rawseti(L, -2, 2);
     lua_pop(L, 2);
     wrap_global(L, "io", "open", read_only_open);
     wrap_global(L, NULL, "load", text_only_load);
@@ -249,12 +319,40 @@ static void restrict_libraries(lua_State *L)
     wrap_global(L, NULL, "pcall", passing_stops);
     wrap_global(L, NULL, "xpcall", passing_stops);
     wrap_global(L, "coroutine", "resume", passing_stops);
+    wrap_global(L, "coroutine", "close", passing_stops);
     lua_register(L, "loadfile", text_only_loadfile);
     lua_register(L, "dofile", text_only_dofile);
     lua_register(L, "print", print_to_stderr);
 }
 
-/* Reading an undefined global is a typo, not nil. */
+/* getmetatable() on the value at the top of the stack answers false from
+ * now on. A metatable the host made and a config could change is a way
+ * to make the host run user code where no limit applies: a __gc added to
+ * the metatable of file handles or of failures would run, with hooks
+ * off, for every handle or failure made after. */
+static void hide_metatable_of_top(lua_State *L)
+{
+    if (lua_getmetatable(L, -1)) {
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static void hide_library_metatables(lua_State *L)
+{
+    lua_getglobal(L, "io");
+    lua_getfield(L, -1, "stderr"); /* a file handle: its metatable is every handle's */
+    lua_remove(L, -2);
+    hide_metatable_of_top(L);
+    lua_pushliteral(L, "");
+    hide_metatable_of_top(L);
+}
+
+/* Reading an undefined global is a typo, not nil. A config may drop the
+ * check (setmetatable(_G, nil)): _G is never finalized, and the __gc
+ * refusal above covers any table it hands this metatable to. */
 static void make_globals_strict(lua_State *L)
 {
     lua_pushglobaltable(L);
@@ -275,5 +373,6 @@ void lua_env_setup(lua_State *L, const char *config_dir, const char *env)
     lua_setglobal(L, "env");
     install_helper_module(L);
     restrict_libraries(L);
+    hide_library_metatables(L);
     make_globals_strict(L);
 }

@@ -3,8 +3,14 @@
 
 #include <stddef.h>
 
-/* Reads `app: :name` from the mix.exs in `dir` into `name`. Returns 1
- * when found, 0 when there is no mix.exs or no app name in it. */
-int mix_project_app_name(const char *dir, char *name, size_t size);
+/* The app name Mix would see in the mix.exs text `text` (`len` bytes,
+ * any bytes, no NUL needed): the `app:` atom of the keyword list
+ * project/0 returns, directly or through a module attribute; in an
+ * umbrella (`apps_path:`, no `app:`), `default_release:` or the first
+ * release's name, as mix_systemd takes it. Writes it NUL-terminated to
+ * `name` and returns 1, or returns 0 when the text is not understood or
+ * the name does not fit in `size` bytes. */
+int mix_project_parse_app_name(const char *text, size_t len, char *name, size_t size);
+
 
 #endif

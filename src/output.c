@@ -8,6 +8,7 @@
 #include "problems.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ static const char *drop_in_problem(const char *name, const char *slash)
     size_t file_len = strlen(file);
     if (file_len <= 5 || strcmp(file + file_len - 5, ".conf") != 0 || strchr(file, '/') || file[0] == '.')
         return "is a drop-in whose file is not NAME.conf";
+    if (file_len > UNIT_NAME_MAX)
+        return "is a drop-in whose file name is longer than 255 bytes";
     for (const char *p = file; *p; p++)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
             return "is a drop-in whose file name has characters other than letters, digits and \"-_.\"";
@@ -157,64 +160,75 @@ static void print_units(lua_State *L, int units)
     }
 }
 
-enum change { UNCHANGED, CREATED, UPDATED };
-
-static enum change compare_with_disk(const char *path, const char *text, size_t len)
+static const char *verb(enum file_comparison state, int dry_run)
 {
-    size_t old_len;
-    char *old = file_read(path, &old_len);
-    if (!old)
-        return CREATED;
-    enum change c = old_len == len && memcmp(old, text, len) == 0 ? UNCHANGED : UPDATED;
-    free(old);
-    return c;
+    switch (state) {
+    case FILE_SAME:
+        return "unchanged";
+    case FILE_ABSENT:
+        return dry_run ? "would create" : "created";
+    default:
+        return dry_run ? "would update" : "updated";
+    }
 }
 
-static const char *const change_verbs[] = {"unchanged", "created", "updated"};
-static const char *const dry_run_verbs[] = {"unchanged", "would create", "would update"};
-
-static const char *files_name_of(lua_State *L, int unit)
+/* Fills change `c` from the unit at `unit`: a drop-in (UNIT.d/NAME.conf)
+ * keeps its folder in its name, and is written with the folder's units.
+ * The unit table keeps every string alive. */
+static void describe_change(lua_State *L, int unit, struct file_change *c)
 {
+    lua_getfield(L, unit, "dir");
     lua_getfield(L, unit, "name");
-    const char *name = lua_tostring(L, -1);
-    lua_pop(L, 1); /* the unit keeps it alive */
-    return name;
+    lua_getfield(L, unit, "text");
+    c->folder = lua_tostring(L, -3);
+    c->name = lua_tostring(L, -2);
+    c->data = lua_tolstring(L, -1, &c->len);
+    c->mode = 0;
+    lua_pushfstring(L, "%s/%s", c->folder, c->name);
+    lua_setfield(L, unit, "path");
+    lua_pop(L, 3);
 }
 
-/* Every changed unit is written in one commit: all of them or none. The
- * change array lives in a userdata, so a failure cannot leak it. */
-static void write_changes(lua_State *L, int units, const enum change *changes, lua_Integer n)
+static void report(lua_State *L, int units, const struct file_change *changes, lua_Integer n, int dry_run)
 {
-    struct file_change *files = lua_newuserdatauv(L, sizeof *files * (size_t)(n ? n : 1), 0);
-    size_t count = 0;
     for (lua_Integer i = 1; i <= n; i++) {
-        if (changes[i - 1] == UNCHANGED)
-            continue;
         lua_rawgeti(L, units, i);
         lua_getfield(L, -1, "path");
-        lua_getfield(L, -2, "text");
-        const char *path = lua_tostring(L, -2);
-        const char *slash = strrchr(path, '/');
-        /* a drop-in (UNIT.d/NAME.conf) goes into its own folder, which
-         * must not lead elsewhere */
-        lua_pushlstring(L, path, (size_t)(slash - path));
-        struct stat st;
-        if (strchr(files_name_of(L, -4), '/') && lstat(lua_tostring(L, -1), &st) == 0 && S_ISLNK(st.st_mode))
-            failure_raise(L, EXIT_IO, "refusing to write into %s: it is a symbolic link; nothing was written",
-                          lua_tostring(L, -1));
-        lua_setfield(L, -4, "folder");
-        lua_getfield(L, -3, "folder");
-        files[count].folder = lua_tostring(L, -1);
-        files[count].name = slash + 1;
-        files[count].data = lua_tolstring(L, -2, &files[count].len);
-        files[count].mode = 0;
-        count++;
-        lua_pop(L, 4); /* the unit table keeps the strings alive */
+        printf("%s %s\n", verb(changes[i - 1].state, dry_run), lua_tostring(L, -1));
+        lua_pop(L, 2);
     }
-    char error[512];
-    if (commit_changes(files, count, error, sizeof error) != 0)
-        failure_raise(L, EXIT_IO, "%s; nothing was written", error);
-    lua_pop(L, 1);
+}
+
+/* --dry-run: compares without locking or creating anything. */
+static void compare_only(lua_State *L, struct file_change *changes, lua_Integer n)
+{
+    for (lua_Integer i = 0; i < n; i++) {
+        struct file_change *c = &changes[i];
+        const char *path = lua_pushfstring(L, "%s/%s", c->folder, c->name);
+        c->state = file_compare(AT_FDCWD, path, c->data, c->len);
+        if (c->state == FILE_UNREADABLE)
+            failure_raise(L, EXIT_IO, "cannot read %s: %s", path, strerror(errno));
+        if (c->state == FILE_IN_THE_WAY)
+            failure_raise(L, EXIT_IO, "cannot write %s: it is not a regular file (a folder, a FIFO, a device, "
+                                      "a masked unit's link)", path);
+        lua_pop(L, 1);
+    }
+}
+
+/* Locks the folders, compares and writes in C alone, so no Lua error can
+ * leave the folders locked or the run half-committed. */
+static void write_changes(lua_State *L, struct file_change *changes, lua_Integer n)
+{
+    struct commit commit;
+    char error[8192];
+    int result = commit_begin(&commit, changes, (size_t)n, error, sizeof error);
+    if (result == 0)
+        result = commit_compare(&commit, changes, (size_t)n, error, sizeof error);
+    if (result == 0)
+        result = commit_write(&commit, changes, (size_t)n, error, sizeof error);
+    commit_end(&commit, result != 0);
+    if (result != 0)
+        failure_raise(L, EXIT_IO, "%s", error);
 }
 
 void output_emit(lua_State *L, int units, const struct options *opts)
@@ -225,26 +239,16 @@ void output_emit(lua_State *L, int units, const struct options *opts)
         return;
     }
     lua_Integer n = (lua_Integer)lua_rawlen(L, units);
-    enum change *changes = lua_newuserdatauv(L, sizeof *changes * (size_t)(n ? n : 1), 0);
+    struct file_change *changes = lua_newuserdatauv(L, sizeof *changes * (size_t)(n ? n : 1), 0);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, units, i);
-        lua_getfield(L, -1, "dir");
-        lua_getfield(L, -2, "name");
-        lua_getfield(L, -3, "text");
-        size_t len;
-        const char *text = lua_tolstring(L, -1, &len);
-        const char *path = lua_pushfstring(L, "%s/%s", lua_tostring(L, -3), lua_tostring(L, -2));
-        changes[i - 1] = compare_with_disk(path, text, len);
-        lua_setfield(L, -5, "path");
-        lua_pop(L, 4);
+        describe_change(L, lua_gettop(L), &changes[i - 1]);
+        lua_pop(L, 1);
     }
-    if (!opts->dry_run)
-        write_changes(L, units, changes, n);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, units, i);
-        lua_getfield(L, -1, "path");
-        printf("%s %s\n", (opts->dry_run ? dry_run_verbs : change_verbs)[changes[i - 1]], lua_tostring(L, -1));
-        lua_pop(L, 2);
-    }
+    if (opts->dry_run)
+        compare_only(L, changes, n);
+    else
+        write_changes(L, changes, n);
+    report(L, units, changes, n, opts->dry_run);
     lua_pop(L, 1);
 }

@@ -45,9 +45,10 @@ static int template_emit(lua_State *L)
 }
 
 /* The escaping helpers templates call: env(assignment), cmd(command
- * line), word(data in a command line); upvalue 1 picks the escaper. */
+ * line), word(data in a command line's arguments), exe(data that is a
+ * command line's executable); upvalue 1 picks the escaper. */
 static void (*const escapers[])(lua_State *, const char *, size_t) = {
-    escape_word, escape_command_line, escape_command_word,
+    escape_word, escape_command_line, escape_command_word, escape_executable,
 };
 
 static int template_escape(lua_State *L)
@@ -126,8 +127,8 @@ static void push_template_env(lua_State *L)
         {"_emit", template_emit}, {"paths", template_paths}, {"has", template_has}, {NULL, NULL},
     };
     luaL_setfuncs(L, helpers, 0);
-    static const char *const escaper_names[] = {"env", "cmd", "word"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const escaper_names[] = {"env", "cmd", "word", "exe"};
+    for (int i = 0; i < 4; i++) {
         lua_pushinteger(L, i);
         lua_pushcclosure(L, template_escape, 1);
         lua_setfield(L, -2, escaper_names[i]);
@@ -188,15 +189,16 @@ static int push_override(lua_State *L, const char *path)
     if (type == LUA_TBOOLEAN)
         return 0;
     size_t len;
-    const char *text = file_push(L, path, &len);
-    if (!text) {
-        if (errno != ENOENT)
-            failure_raise(L, EXIT_INVALID_CONFIG, "cannot read template %s: %s", path, strerror(errno));
+    enum file_status status = file_push_regular(L, path, &len);
+    if (status == FILE_MISSING) {
         lua_pushboolean(L, 0);
         cache_set(L, path);
         lua_pop(L, 1);
         return 0;
     }
+    if (status != FILE_OK)
+        failure_raise(L, EXIT_INVALID_CONFIG, "cannot read template %s: %s", path, file_status_text(status));
+    const char *text = lua_tostring(L, -1);
     lua_pushfstring(L, "@%s", path);
     compile(L, lua_tostring(L, -1), text, len);
     lua_replace(L, -3); /* over the text */

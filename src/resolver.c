@@ -179,22 +179,34 @@ static void push_ref_value(struct resolver *r, const char *key, const char *targ
 
 /* Inside the part list of a command, literal strings are command-line
  * syntax and everything else is data: a ref's or a function's value is
- * quoted so that it stays one literal piece of a word. Replaces the
- * string on top of the stack. */
-static void quote_command_data(lua_State *L)
+ * escaped as one literal piece of the word it lands in (the executable
+ * or an argument: `ctx` follows the syntax so far). Replaces the string
+ * on top of the stack and moves `ctx` over what it became. */
+static void escape_data_piece(lua_State *L, struct command_context *ctx)
 {
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
-    escape_command_word(L, s, len);
+    escape_command_data(L, ctx, s, len);
     lua_remove(L, -2);
+    s = lua_tolstring(L, -1, &len);
+    command_context_scan(ctx, s, len);
 }
 
+static void scan_piece(lua_State *L, struct command_context *ctx)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (ctx)
+        command_context_scan(ctx, s, len);
+}
 
 /* Pushes the string one piece of a part list stands for: a string,
- * number, ref, specifier, function of `c`, or a nested list. Pieces are
- * joined with lua_concat rather than a luaL_Buffer, because expanding a
- * piece may run user code and push values of its own. */
-static void expand_part(struct resolver *r, const char *key, int index, int nesting)
+ * number, ref, specifier, function of `c`, or a nested list. `ctx` is
+ * the command line being built (NULL for other keys, and for the pieces
+ * of data, which are joined as they are). Pieces are joined with
+ * lua_concat rather than a luaL_Buffer, because expanding a piece may
+ * run user code and push values of its own. */
+static void expand_part(struct resolver *r, const char *key, int index, int nesting, struct command_context *ctx)
 {
     lua_State *L = r->L;
     index = lua_absindex(L, index);
@@ -207,24 +219,27 @@ static void expand_part(struct resolver *r, const char *key, int index, int nest
     switch (lua_type(L, index)) {
     case LUA_TSTRING:
         lua_pushvalue(L, index);
+        scan_piece(L, ctx);
         return;
     case LUA_TNUMBER:
         if (!unit_value_push_decimal(L, index))
             resolver_fail(r, key, "%s cannot be written as a decimal number", lua_tostring(L, index));
+        scan_piece(L, ctx);
         return;
     case LUA_TFUNCTION:
         lua_pushvalue(L, index);
         call_user_function(r, key);
-        expand_part(r, key, -1, nesting + 1);
+        /* a list element that is a function gives the element itself */
+        expand_part(r, key, -1, nesting + 1, nesting > 0 ? NULL : ctx);
         lua_remove(L, -2);
-        if (nesting > 0 && is_command_key(key))
-            quote_command_data(L);
+        if (nesting > 0 && ctx)
+            escape_data_piece(L, ctx);
         return;
     case LUA_TTABLE:
         lua_pushliteral(L, "");
         for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, index); i <= n; i++) {
             lua_rawgeti(L, index, i);
-            expand_part(r, key, -1, nesting + 1);
+            expand_part(r, key, -1, nesting + 1, ctx);
             lua_remove(L, -2);
             lua_concat(L, 2);
         }
@@ -234,16 +249,19 @@ static void expand_part(struct resolver *r, const char *key, int index, int nest
             push_ref_value(r, key, target);
             if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
                 resolver_fail(r, key, "ref.%s is a %s, not a string", target, luaL_typename(L, -1));
-            expand_part(r, key, -1, nesting + 1);
+            expand_part(r, key, -1, nesting + 1, NULL);
             lua_remove(L, -2);
-            if (nesting > 0 && is_command_key(key))
-                quote_command_data(L);
+            if (ctx && nesting > 0)
+                escape_data_piece(L, ctx);
+            else
+                scan_piece(L, ctx);
             return;
         }
         if ((letter = refs_specifier(L, index))) {
             mark[0] = SPECIFIER_MARK;
             mark[1] = (char)letter;
             lua_pushlstring(L, mark, 2);
+            scan_piece(L, ctx);
             return;
         }
         break;
@@ -257,7 +275,8 @@ static void expand_part(struct resolver *r, const char *key, int index, int nest
 /* Replaces the value on top of the stack with the string its parts make. */
 static void expand_to_string(struct resolver *r, const char *key)
 {
-    expand_part(r, key, -1, 0);
+    struct command_context ctx = {COMMAND_START, 0, 0};
+    expand_part(r, key, -1, 0, is_command_key(key) ? &ctx : NULL);
     lua_remove(r->L, -2);
 }
 

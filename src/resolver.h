@@ -9,7 +9,6 @@ struct run_context {
     const char *config_dir;    /* folder of the config ("." when none) */
     const char *env;           /* --env */
     const char *out;           /* --out, or NULL */
-    const char *mix_app_name;  /* from mix.exs beside the config, or NULL */
     int overrides_ref;         /* registry ref to the --set table */
 };
 

@@ -4,17 +4,33 @@
 
 #include <lauxlib.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
-/* Set by the alarm; the hook reads it. A signal handler may do no more. */
-static volatile sig_atomic_t time_is_up;
-
-/* How often (in VM instructions) the hook looks at the flag. Any count
+/* How often (in VM instructions) the hook looks at the clock. Any count
  * hook makes the VM check every instruction; the number only sets how
  * soon after the alarm the run stops. */
 #define HOOK_INSTRUCTIONS 1000
+
+/* How long after the alarm the hook has to stop the run before the alarm
+ * ends the process itself: long enough to unwind and report, short
+ * enough that C code that cannot be interrupted (a backtracking pattern,
+ * a blocking read) still meets the limit. */
+#define GRACE_MICROSECONDS 500000
+
+/* The clock as the alarm handler sees it. A signal handler may read and
+ * set these and call async-signal-safe functions, nothing more. */
+enum clock_state { CLOCK_STOPPED, CLOCK_RUNNING, CLOCK_EXPIRED };
+static volatile sig_atomic_t clock_state;
+
+/* Written before the clock starts, so the handler only has to write(2). */
+static char time_message[256];
+
+static const char memory_message[] =
+    "stopped: the config used more than its memory limit (unbounded data?); raise the limit with --max-memory";
 
 static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size)
 {
@@ -27,7 +43,8 @@ static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
         return NULL;
     }
     if (new_size > old_size && new_size - old_size > limits->max_bytes - limits->used_bytes) {
-        limits->memory_exceeded = 1;
+        if (limits->hit == LIMIT_NONE)
+            limits->hit = LIMIT_MEMORY;
         return NULL;
     }
     void *block = realloc(ptr, new_size);
@@ -36,85 +53,132 @@ static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
     return block;
 }
 
-/* Installed at creation, so every coroutine inherits it. Once the time
- * is up it raises on every call: user code that catches the error with
- * pcall is stopped again (and the sandbox's pcall lets it through). */
-void limits_stop_if_expired(lua_State *L)
+static struct limits *limits_of(lua_State *L)
 {
-    if (!time_is_up)
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+static void record_expired_clock(struct limits *limits)
+{
+    if (clock_state == CLOCK_EXPIRED && limits->hit == LIMIT_NONE)
+        limits->hit = LIMIT_TIME;
+}
+
+void limits_stop_if_reached(lua_State *L)
+{
+    struct limits *limits = limits_of(L);
+    record_expired_clock(limits);
+    if (limits->hit == LIMIT_NONE)
         return;
-    struct limits *limits;
-    lua_getallocf(L, (void **)&limits);
-    luaL_where(L, 0);
-    lua_pushfstring(L, "stopped after %d s: the config, a function, filter or hook runs too long "
-                       "(an endless loop?); raise the limit with --timeout", (int)limits->max_seconds);
-    lua_concat(L, 2);
+    lua_pushstring(L, limits_message(limits));
     failure_raise_top(L, EXIT_INVALID_CONFIG);
 }
 
-static void time_hook(lua_State *L, lua_Debug *ar)
+/* Installed at creation, so every coroutine inherits it. Once a limit is
+ * reached it raises again every HOOK_INSTRUCTIONS: no Lua code goes on
+ * after it, whatever it catches. */
+static void limit_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    limits_stop_if_expired(L);
+    limits_stop_if_reached(L);
+}
+
+static void set_timer(long microseconds)
+{
+    struct itimerval timer = {{0, 0}, {microseconds / 1000000, microseconds % 1000000}};
+    setitimer(ITIMER_REAL, &timer, NULL);
 }
 
 static void on_alarm(int signal_number)
 {
     (void)signal_number;
-    time_is_up = 1;
+    if (clock_state == CLOCK_RUNNING) {
+        clock_state = CLOCK_EXPIRED;
+        set_timer(GRACE_MICROSECONDS);
+    } else if (clock_state == CLOCK_EXPIRED) {
+        /* Lua did not get control back: C code or a read is stuck.
+         * Nothing has been written yet, so ending here is safe. */
+        const char *parts[] = {"unitforge: ", time_message, "\n"};
+        for (size_t i = 0; i < 3; i++) {
+            ssize_t ignored = write(STDERR_FILENO, parts[i], strlen(parts[i]));
+            (void)ignored;
+        }
+        _exit(EXIT_INVALID_CONFIG);
+    }
 }
 
-static void start_alarm(double seconds)
+static void start_clock(double seconds)
 {
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_alarm;
-    action.sa_flags = SA_RESTART; /* writes and reads go on undisturbed */
+    action.sa_flags = SA_RESTART; /* a read goes on until the grace ends */
     sigemptyset(&action.sa_mask);
     sigaction(SIGALRM, &action, NULL);
-    struct itimerval timer = {{0, 0}, {(time_t)seconds, (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6)}};
-    setitimer(ITIMER_REAL, &timer, NULL);
+    clock_state = CLOCK_RUNNING;
+    set_timer((long)(seconds * 1e6));
+}
+
+static void stop_clock(void)
+{
+    clock_state = CLOCK_STOPPED;
+    set_timer(0);
 }
 
 lua_State *limits_new_state(struct limits *limits)
 {
     limits->used_bytes = 0;
-    limits->memory_exceeded = 0;
+    limits->hit = LIMIT_NONE;
+    snprintf(time_message, sizeof time_message,
+             "stopped after %d s: the config, a function, filter, hook or template runs too long "
+             "(an endless loop, a read that never ends?); raise the limit with --timeout",
+             (int)limits->max_seconds);
     lua_State *L = lua_newstate(bounded_alloc, limits);
     if (L) {
         /* a run makes many short-lived tables per service and keeps few */
         lua_gc(L, LUA_GCGEN, 0, 0);
-        lua_sethook(L, time_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
-        time_is_up = 0;
-        start_alarm(limits->max_seconds);
+        lua_sethook(L, limit_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+        start_clock(limits->max_seconds);
     }
     return L;
 }
 
-void limits_rearm(lua_State *L)
+void limits_stop(lua_State *L)
 {
-    struct limits *limits;
-    lua_getallocf(L, (void **)&limits);
-    time_is_up = 0;
-    start_alarm(limits->max_seconds);
+    record_expired_clock(limits_of(L));
+    stop_clock();
+}
+
+void limits_pause(lua_State *L)
+{
+    limits_stop(L);
+    limits_stop_if_reached(L);
+}
+
+void limits_resume(lua_State *L)
+{
+    start_clock(limits_of(L)->max_seconds);
 }
 
 void limits_close_state(lua_State *L)
 {
-    /* still armed: finalizers run now, and are user code too */
+    limits_stop(L);
+    /* no user finalizer can exist (__gc is refused, host metatables are
+     * hidden), so closing runs only the host's own */
     lua_close(L);
-    struct itimerval off = {{0, 0}, {0, 0}};
-    setitimer(ITIMER_REAL, &off, NULL);
 }
 
-const char *limits_message(const struct limits *limits, int status)
+const char *limits_message(const struct limits *limits)
 {
-    /* a refused allocation may surface as a plain error after passing
-     * through a protected call, so the flag, not the status, tells */
-    if (status != LUA_OK && limits->memory_exceeded)
-        return "stopped: the config used more than its memory limit (unbounded data?); "
-               "raise the limit with --max-memory";
-    if (status == LUA_ERRMEM)
-        return "not enough memory";
+    switch (limits->hit) {
+    case LIMIT_TIME:
+        return time_message;
+    case LIMIT_MEMORY:
+        return memory_message;
+    case LIMIT_NONE:
+        break;
+    }
     return NULL;
 }

@@ -4,14 +4,22 @@
 #include <lua.h>
 #include <stddef.h>
 
-/* Bounds on user code, so a runaway config (endless loop, unbounded
- * memory) stops a deploy with a clear message instead of hanging it or
- * making the machine swap. */
+/* Bounds on a run, so a runaway config (endless loop, unbounded memory,
+ * a pattern that backtracks for ever, a read that never returns) stops a
+ * deploy with a clear message instead of hanging it or making the
+ * machine swap. Both limits cover everything before writing starts. */
+
+enum limit_hit {
+    LIMIT_NONE,
+    LIMIT_TIME,
+    LIMIT_MEMORY,
+};
+
 struct limits {
-    size_t max_bytes;      /* memory the Lua state may hold */
-    double max_seconds;    /* run time of the Lua code */
+    size_t max_bytes;    /* memory the Lua state may hold */
+    double max_seconds;  /* run time until writing starts */
     size_t used_bytes;
-    int memory_exceeded;   /* set when an allocation was refused */
+    enum limit_hit hit;  /* the first limit reached; it stays reached */
 };
 
 #define LIMITS_DEFAULT_MIB 512
@@ -21,17 +29,25 @@ struct limits {
  * outlive it); NULL when even that cannot be allocated. One at a time. */
 lua_State *limits_new_state(struct limits *limits);
 
-/* Raises the run-stopping time-limit failure once the time is up. */
-void limits_stop_if_expired(lua_State *L);
+/* Raises the run-stopping failure again once a limit was reached: user
+ * code that caught it (pcall, a coroutine, load's reader) is stopped. */
+void limits_stop_if_reached(lua_State *L);
 
-/* Gives the Lua code still to run a full time budget again, after a
- * phase (systemd-analyze) whose time is not the config's. */
-void limits_rearm(lua_State *L);
+/* Stops the clock (a limit reached by then stays reached). */
+void limits_stop(lua_State *L);
 
-/* Stops the alarm and closes the state. */
+/* Stops the clock for host work that is not the config's (writing,
+ * systemd-analyze); raises first when a limit was already reached. */
+void limits_pause(lua_State *L);
+
+/* Gives the Lua code still to run a full time budget again. */
+void limits_resume(lua_State *L);
+
+/* Stops the clock and closes the state. */
 void limits_close_state(lua_State *L);
 
-/* The message for a run that hit a limit, or NULL. */
-const char *limits_message(const struct limits *limits, int status);
+/* The message for a run that reached a limit, or NULL. It is the same
+ * wherever the limit was reached. */
+const char *limits_message(const struct limits *limits);
 
 #endif

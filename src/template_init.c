@@ -3,7 +3,6 @@
 #include "commit.h"
 #include "embedded.h"
 #include "failure.h"
-#include "file_io.h"
 #include "render.h"
 
 #include <lauxlib.h>
@@ -11,42 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum init_action { INIT_UNCHANGED, INIT_KEPT, INIT_CREATED, INIT_UPDATED };
-
-static enum init_action decide(const char *path, const struct embedded_file *builtin, int force)
-{
-    size_t len;
-    char *current = file_read(path, &len);
-    if (!current)
-        return INIT_CREATED;
-    int same = len == builtin->len && memcmp(current, builtin->data, len) == 0;
-    free(current);
-    if (same)
-        return INIT_UNCHANGED;
-    return force ? INIT_UPDATED : INIT_KEPT;
-}
-
+/* Writes the built-in templates into `dir`, keeping edited ones unless
+ * `force`; all of them or none. */
 static void init_folder(lua_State *L, const char *dir, int force)
 {
     enum { COUNT = 8 };
     struct file_change files[COUNT] = {{0}};
-    enum init_action actions[COUNT];
-    size_t n = 0, count = 0;
+    size_t n = 0;
     for (const char *const *name = render_template_names; *name && n < COUNT; name++, n++) {
         const struct embedded_file *builtin = embedded_find(embedded_templates, *name);
-        const char *path = lua_pushfstring(L, "%s/%s", dir, *name);
-        actions[n] = decide(path, builtin, force);
-        lua_pop(L, 1);
-        if (actions[n] == INIT_CREATED || actions[n] == INIT_UPDATED)
-            files[count++] = (struct file_change){dir, *name, builtin->data, builtin->len, 0};
+        files[n] = (struct file_change){dir, *name, builtin->data, builtin->len, 0, FILE_ABSENT};
     }
-    char error[512];
-    if (commit_changes(files, count, error, sizeof error) != 0)
-        failure_raise(L, EXIT_IO, "%s; nothing was written", error);
-    static const char *const verbs[] = {"unchanged", "kept", "created", "updated"};
-    for (size_t i = 0; i < n; i++)
-        printf("%s %s/%s%s\n", verbs[actions[i]], dir, render_template_names[i],
-               actions[i] == INIT_KEPT ? " (edited; --force overwrites it)" : "");
+    struct commit commit;
+    char error[8192];
+    int result = commit_begin(&commit, files, n, error, sizeof error);
+    if (result == 0)
+        result = commit_compare(&commit, files, n, error, sizeof error);
+    int kept[COUNT] = {0};
+    for (size_t i = 0; result == 0 && i < n; i++)
+        if (files[i].state == FILE_DIFFERENT && !force)
+            kept[i] = 1, files[i].state = FILE_SAME;
+    if (result == 0)
+        result = commit_write(&commit, files, n, error, sizeof error);
+    commit_end(&commit, result != 0);
+    if (result != 0)
+        failure_raise(L, EXIT_IO, "%s", error);
+    for (size_t i = 0; i < n; i++) {
+        const char *verb = kept[i] ? "kept" : files[i].state == FILE_SAME ? "unchanged"
+                                   : files[i].state == FILE_ABSENT   ? "created" : "updated";
+        printf("%s %s/%s%s\n", verb, dir, render_template_names[i], kept[i] ? " (edited; --force overwrites it)" : "");
+    }
 }
 
 void template_init(lua_State *L, int configs, int force)

@@ -46,7 +46,8 @@ const char *unit_value_push(lua_State *L, int index, const char **problem)
     size_t len;
     const char *s = lua_tolstring(L, index, &len);
     size_t plain = 0;
-    while (plain < len && (unsigned char)s[plain] >= 0x20 && s[plain] != '%' && s[plain] != 0x7f)
+    while (plain < len && ((unsigned char)s[plain] >= 0x20 || s[plain] == '\t') && s[plain] != '%' &&
+           s[plain] != 0x7f)
         plain++;
     if (plain == len) {
         /* the common case: nothing to escape or refuse */
@@ -60,7 +61,7 @@ const char *unit_value_push(lua_State *L, int index, const char **problem)
         if (ch == (unsigned char)SPECIFIER_MARK && i + 1 < len && refs_is_specifier_letter(s[i + 1])) {
             luaL_addchar(&b, '%');
             luaL_addchar(&b, s[++i]);
-        } else if (ch < 0x20 || ch == 0x7f) {
+        } else if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
             luaL_pushresult(&b);
             lua_pop(L, 1);
             *problem = ch == '\n' ? "the value contains a newline" : "the value contains a control character";
@@ -103,7 +104,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return need;
 }
 
-const char *unit_value_problem(const char *s, size_t len)
+const char *unit_value_problem(const char *s, size_t len, int tab_allowed)
 {
     const unsigned char *u = (const unsigned char *)s;
     if (len > UNIT_LINE_MAX / 2)
@@ -115,7 +116,9 @@ const char *unit_value_problem(const char *s, size_t len)
         }
         if (u[i] == '\n')
             return "contains a newline";
-        if (u[i] < 0x20 || u[i] == 0x7f)
+        if (u[i] == '\t' && !tab_allowed)
+            return "contains a tab, which only Environment= values and command lines can carry";
+        if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
             return "contains a control character";
         size_t n = utf8_sequence(u + i, len - i);
         if (n == 0)

@@ -11,13 +11,14 @@
  * in decimal, every literal '%' doubled, specifiers marked by refs.c
  * turned back into "%X". Returns NULL (pushing nothing) and sets *problem
  * when the value cannot be written: not a string or number, or holding a
- * control character. */
+ * control character other than a tab (validation decides where a tab
+ * may go). */
 const char *unit_value_push(lua_State *L, int index, const char **problem);
 
 /* Why a config value cannot go into a unit file (control characters, a
  * NUL, invalid UTF-8, more than a line can hold), or NULL. Specifiers
- * marked by refs.c are allowed. */
-const char *unit_value_problem(const char *s, size_t len);
+ * marked by refs.c are allowed, and tabs where `tab_allowed`. */
+const char *unit_value_problem(const char *s, size_t len, int tab_allowed);
 
 /* Pushes a number in decimal (no exponent) and returns it, or returns
  * NULL, pushing nothing, for NaN, infinities and numbers beyond that. */

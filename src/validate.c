@@ -1,6 +1,8 @@
 #include "validate.h"
 
+#include "command_line.h"
 #include "keys.h"
+#include "path_rules.h"
 #include "unit_value.h"
 
 #include <lauxlib.h>
@@ -11,40 +13,15 @@
 
 /* ---- string formats ---- */
 
+/* systemd's longest unit name (255) less ".service" */
+#define UNIT_PREFIX_MAX 247
+
 static int all_chars_in(const char *s, const char *allowed)
 {
     for (; *s; s++)
         if (!isalnum((unsigned char)*s) && !strchr(allowed, *s))
             return 0;
     return 1;
-}
-
-static int has_dot_dot_component(const char *path)
-{
-    for (const char *p = strstr(path, ".."); p; p = strstr(p + 1, ".."))
-        if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-            return 1;
-    return 0;
-}
-
-static const char *check_absolute_path(const char *s)
-{
-    if (s[0] != '/')
-        return "expected an absolute path (starting with /)";
-    if (has_dot_dot_component(s))
-        return "a path must not contain '..'";
-    return NULL;
-}
-
-static const char *check_relative_path(const char *s)
-{
-    if (!*s)
-        return "must not be empty";
-    if (s[0] == '/')
-        return "expected a relative path (no leading /)";
-    if (has_dot_dot_component(s))
-        return "a path must not contain '..'";
-    return NULL;
 }
 
 static const char *check_user_name(const char *s)
@@ -75,25 +52,28 @@ static const char *check_octal_mode(const char *s)
     return NULL;
 }
 
+static int has_edge_whitespace(const char *s)
+{
+    size_t len = strlen(s);
+    return len > 0 && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]));
+}
+
+static const char *check_whole_value(const char *s)
+{
+    return has_edge_whitespace(s) ? "systemd strips whitespace at the start and end of this value" : NULL;
+}
+
 static const char *check_time_span(const char *s)
 {
     if (!*s || strspn(s, "0123456789. abcdefghijklmnopqrstuvwxyz") != strlen(s))
         return "expected seconds or a systemd time span such as \"5s\" or \"1min 30s\"";
-    return NULL;
+    return check_whole_value(s);
 }
 
 static const char *check_limit(const char *s)
 {
     if (strcmp(s, "infinity") != 0 && strspn(s, "0123456789:") != strlen(s))
         return "expected a number or \"infinity\"";
-    return NULL;
-}
-
-static const char *check_command(const char *s)
-{
-    s += strspn(s, "-@:+!|");
-    if (!*s || isspace((unsigned char)*s))
-        return "expected a command";
     return NULL;
 }
 
@@ -106,6 +86,8 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
         return islower((unsigned char)s[0]) && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s)
                    ? NULL : "expected a lower-case name: [a-z][a-z0-9_]*";
     case FORMAT_UNIT_PREFIX:
+        if (strlen(s) > UNIT_PREFIX_MAX)
+            return "too long: the unit name NAME.service must fit in 255 bytes";
         return *s && all_chars_in(s, "_.:-") && !strstr(s, "..")
                    ? NULL : "expected a name of letters, digits and _ . : -";
     case FORMAT_UNIT_NAME:
@@ -114,19 +96,23 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
     case FORMAT_USER_NAME:
         return check_user_name(s);
     case FORMAT_ABSOLUTE_PATH:
-        return check_absolute_path(s);
+        return path_absolute_problem(s);
     case FORMAT_SANDBOX_PATH:
-        return check_absolute_path(s + strspn(s, "-+"));
+        return path_absolute_problem(s + strspn(s, "-+"));
     case FORMAT_RELATIVE_PATH:
-        return check_relative_path(s);
+        return path_relative_problem(s);
+    case FORMAT_DIRECTORY_NAME:
+        return path_directory_name_problem(s);
+    case FORMAT_WHOLE_VALUE:
+        return check_whole_value(s);
     case FORMAT_OCTAL_MODE:
         return check_octal_mode(s);
     case FORMAT_ENV_ASSIGNMENT:
         return check_env_assignment(s);
     case FORMAT_ENV_FILE:
-        return check_absolute_path(s + (s[0] == '-'));
+        return path_absolute_problem(s + (s[0] == '-'));
     case FORMAT_COMMAND:
-        return check_command(s);
+        return NULL; /* whole command lines are checked with the target's version */
     case FORMAT_TIME_SPAN:
         return check_time_span(s);
     case FORMAT_LIMIT:
@@ -153,7 +139,7 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
         return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s)
                    ? NULL : "expected a system call or @group, ~ to deny it";
     case FORMAT_DIRECTIVES:
-        return NULL;
+        return check_whole_value(s);
     case FORMAT_RELATIVE_OR_ABSOLUTE:
         return *s ? NULL : "expected a folder, not an empty string";
     case FORMAT_FOLDER_NAME:
@@ -252,7 +238,10 @@ static void check_string(lua_State *L, struct problems *p, const char *prefix, c
     const char *detail = NULL;
     size_t len;
     const char *s = lua_tolstring(L, index, &len);
-    const char *problem = unit_value_problem(s, len);
+    /* a tab survives only inside the quoted words of Environment= and
+     * command lines */
+    int tab_allowed = spec->format == FORMAT_ENV_ASSIGNMENT || spec->format == FORMAT_COMMAND;
+    const char *problem = unit_value_problem(s, len, tab_allowed);
     if (!problem)
         problem = check_format(spec, s, &detail);
     if (problem)
@@ -434,7 +423,8 @@ static void check_key(lua_State *L, struct problems *p, const char *prefix, cons
 /* Checks the keys the user set (in the config or with --set): unknown
  * names, and the values they resolved to. Defaults need no check: they
  * are derived from checked values by unitforge itself. */
-static void check_user_keys(lua_State *L, struct problems *p, const char *prefix, int raw, int cfg, int origins)
+static void check_user_keys(lua_State *L, struct problems *p, const char *prefix, int raw, int cfg, int origins,
+                            unsigned char set[KEYS_MAX])
 {
     lua_pushnil(L);
     while (lua_next(L, raw)) {
@@ -451,7 +441,6 @@ static void check_user_keys(lua_State *L, struct problems *p, const char *prefix
     /* every key that did not come from a default: set in the table (or
      * inherited through its metatable), computed, from --set or mix.exs;
      * checked in the contract's order, so messages come in a stable order */
-    unsigned char set[KEYS_MAX] = {0};
     lua_pushnil(L);
     while (lua_next(L, origins)) {
         lua_pop(L, 1);
@@ -462,6 +451,25 @@ static void check_user_keys(lua_State *L, struct problems *p, const char *prefix
     for (size_t i = 0; i < keys_count; i++)
         if (set[i])
             check_key(L, p, prefix, &keys_all[i], cfg);
+}
+
+/* Defaults that directives take whole are made from what the user set
+ * (a working_dir from base_dir, a pid_file from runtime_directory), so
+ * they are checked too: a path the user's parts made too long, or a
+ * name ending in a space, would be dropped or changed by systemd. */
+static void check_written_defaults(lua_State *L, struct problems *p, const char *prefix, int cfg,
+                                   const unsigned char set[KEYS_MAX])
+{
+    static const char *const written[] = {
+        "working_dir", "root_directory", "pid_file", "flags_dir", "syslog_identifier",
+        "runtime_directory", "configuration_directory", "logs_directory", "state_directory",
+        "cache_directory", NULL,
+    };
+    for (const char *const *name = written; *name; name++) {
+        const struct key_spec *spec = keys_find(*name);
+        if (!set[spec - keys_all])
+            check_key(L, p, prefix, spec, cfg);
+    }
 }
 
 /* ---- rules that join several keys ---- */
@@ -495,24 +503,46 @@ static void check_command_prefixes(lua_State *L, struct problems *p, const char 
                              key, gates[g].prefix, (int)gates[g].since, (int)version);
 }
 
+/* A command line as systemd will split it: prefixes the target knows,
+ * an executable it accepts, quotes that close. */
+static void check_command_value(lua_State *L, struct problems *p, const char *prefix, const char *where, int index,
+                                lua_Integer version)
+{
+    const char *command = lua_tostring(L, index);
+    const char *word = command + strspn(command, " \t");
+    check_command_prefixes(L, p, prefix, where, word, version);
+    const char *problem = command_line_problem(command, (long)version);
+    if (problem)
+        report(L, p, prefix, where, keys_find("exec_start"), problem, NULL, index);
+}
+
 static void check_commands(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
 {
-    static const char *const scalar_keys[] = {"exec_start", "exec_stop", NULL};
+    static const char *const scalar_keys[] = {"exec_start", "exec_stop", "exec_start_wrap", NULL};
     for (const char *const *k = scalar_keys; *k; k++) {
-        const char *command = string_field(L, cfg, *k);
-        if (command)
-            check_command_prefixes(L, p, prefix, *k, command, version);
+        if (lua_getfield(L, cfg, *k) == LUA_TSTRING)
+            check_command_value(L, p, prefix, *k, -1, version);
+        lua_pop(L, 1);
     }
     lua_getfield(L, cfg, "exec_start_pre");
     for (lua_Integer i = 1; lua_type(L, -1) == LUA_TTABLE && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             const char *where = lua_pushfstring(L, "exec_start_pre[%d]", (int)i);
-            check_command_prefixes(L, p, prefix, where, lua_tostring(L, -2), version);
+            check_command_value(L, p, prefix, where, -2, version);
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
     }
     lua_pop(L, 2);
+    const char *script = string_field(L, cfg, "runtime_environment_service_script");
+    const char *scripts_dir = string_field(L, cfg, "scripts_dir");
+    if (script && scripts_dir) {
+        const char *path = lua_pushfstring(L, "%s/%s", scripts_dir, script);
+        const char *problem = command_executable_problem(path, (long)version);
+        if (problem)
+            report(L, p, prefix, "runtime_environment_service_script", keys_find("exec_start"), problem, NULL, -1);
+        lua_pop(L, 1);
+    }
 }
 
 static void check_service_type(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
@@ -537,9 +567,11 @@ void validate_service(lua_State *L, int raw, int cfg, int origins, const char *p
     cfg = lua_absindex(L, cfg);
     origins = lua_absindex(L, origins);
     int before = p->count;
-    check_user_keys(L, p, prefix, raw, cfg, origins);
+    unsigned char set[KEYS_MAX] = {0};
+    check_user_keys(L, p, prefix, raw, cfg, origins, set);
     if (p->count > before)
         return; /* the rules below assume well-typed values */
+    check_written_defaults(L, p, prefix, cfg, set);
     lua_getfield(L, cfg, "systemd_version");
     lua_Integer version = lua_tointeger(L, -1);
     lua_pop(L, 1);

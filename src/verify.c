@@ -167,8 +167,8 @@ static int install_files(const char *root, const struct verify_unit *units, size
         }
         char *slash = strrchr(paths[i], '/');
         *slash = '\0';
-        files[i] = i < n ? (struct file_change){paths[i], slash + 1, units[i].text, units[i].len, 0}
-                         : (struct file_change){paths[i], slash + 1, stub, sizeof stub - 1, 0755};
+        files[i] = i < n ? (struct file_change){paths[i], slash + 1, units[i].text, units[i].len, 0, FILE_ABSENT}
+                         : (struct file_change){paths[i], slash + 1, stub, sizeof stub - 1, 0755, FILE_ABSENT};
     }
     char error[512];
     if (result == 0 && commit_changes(files, total, error, sizeof error) != 0) {

@@ -2,7 +2,8 @@
  * characters, reading the escaped form back the way systemd does
  * (extract_first_word with EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE for the
  * quoting used here; '$$' is '$' in command lines) must give back the
- * value, and no escaped line may end in a continuation backslash. */
+ * value, and no escaped line may end in a continuation backslash. The
+ * executable escaper must keep '$' as it is. */
 #include "escape.h"
 #include "unit_value.h"
 
@@ -42,10 +43,19 @@ static size_t unquote(const char *s, size_t len, char *out, int dollars)
     return n;
 }
 
+/* Tabs are allowed: Environment= and command-line words carry them. */
 static int has_control(const uint8_t *data, size_t size)
 {
     for (size_t i = 0; i < size; i++)
-        if (data[i] < 0x20 || data[i] == 0x7f)
+        if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
+static int has_quote_or_backslash(const uint8_t *data, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        if (data[i] == '"' || data[i] == '\'' || data[i] == '\\')
             return 1;
     return 0;
 }
@@ -70,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         L = luaL_newstate();
     const char *value = (const char *)data;
     int line;
-    unit_value_problem(value, size);
+    unit_value_problem(value, size, 1);
     unit_value_check_text(value, size, &line);
     escape_command_line(L, value, size);
     size_t len;
@@ -84,5 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_round_trip(value, size, 0);
     escape_command_word(L, value, size);
     check_round_trip(value, size, 1);
+    /* systemd refuses quotes and backslashes in an executable, and
+     * substitutes no variables there */
+    if (!has_quote_or_backslash(data, size)) {
+        escape_executable(L, value, size);
+        check_round_trip(value, size, 0);
+    }
     return 0;
 }

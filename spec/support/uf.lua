@@ -148,4 +148,64 @@ function M.verify(units_dir)
   return code, output
 end
 
+-- Splits systemd's printed command line (quote_command_line) into words.
+local function split_command_line(line)
+  local words, i = {}, 1
+  while i <= #line do
+    local c = line:sub(i, i)
+    if c == " " then
+      i = i + 1
+    elseif c == '"' then
+      local word, j = {}, i + 1
+      while line:sub(j, j) ~= '"' do
+        if line:sub(j, j) == "\\" then j = j + 1 end
+        word[#word + 1] = line:sub(j, j)
+        j = j + 1
+      end
+      words[#words + 1] = table.concat(word)
+      i = j + 1
+    else
+      local j = line:find(" ", i, true) or #line + 1
+      words[#words + 1] = line:sub(i, j - 1)
+      i = j
+    end
+  end
+  return words
+end
+
+-- systemd's own parse of `unit` in `dir` (`systemd --test`, run as an
+-- unprivileged user with SYSTEMD_UNIT_PATH, STYLE.md): `env` (the
+-- Environment= assignments in order), `commands` (Exec* name -> argv),
+-- `fields` (every "Key: value" of the unit's dump, name -> list of
+-- values) and `complaints` (what systemd logged about the unit file:
+-- a line it ignored).
+function M.systemd_parse(dir, unit)
+  local as_user = M.sh("test $(id -u) = 0") == 0 and "setpriv --reuid=65534 --regid=65534 --clear-groups " or ""
+  M.sh("chmod -R a+rX " .. M.quote(dir))
+  local log = os.tmpname()
+  local p = io.popen(("%s env SYSTEMD_UNIT_PATH=%s: /lib/systemd/systemd --test --system --unit=%s 2>%s")
+    :format(as_user, M.quote(dir), M.quote(unit), log))
+  local parsed, inside, command = { env = {}, commands = {}, fields = {}, complaints = {} }, false, nil
+  for line in p:lines() do
+    if line:match("^\t%-> Unit ") then inside = line == "\t-> Unit " .. unit .. ":" end
+    if inside then
+      local key, value = line:match("^\t\t([%w ]+): (.*)$")
+      if key then
+        parsed.fields[key] = parsed.fields[key] or {}
+        table.insert(parsed.fields[key], value)
+      end
+      if key == "Environment" then parsed.env[#parsed.env + 1] = value end
+      command = line:match("^\t\t%-> (Exec%a+):$") or command
+      local argv = line:match("^\t\t\tCommand Line: (.*)$")
+      if argv then parsed.commands[command] = split_command_line(argv) end
+    end
+  end
+  p:close()
+  for line in (M.read(log) or ""):gmatch("[^\n]+") do
+    if line:find(unit, 1, true) and line:find(":%d+: ") then parsed.complaints[#parsed.complaints + 1] = line end
+  end
+  os.remove(log)
+  return parsed
+end
+
 return M

@@ -1,0 +1,26 @@
+#ifndef UNITFORGE_PATH_RULES_H
+#define UNITFORGE_PATH_RULES_H
+
+/* The paths systemd takes, and drops with only a log line when they do
+ * not fit (path_is_valid(), path_is_normalized() in systemd): refused
+ * here instead, with the reason. */
+
+#define PATH_NAME_MAX 255   /* one component */
+#define PATH_TOTAL_MAX 4095 /* PATH_MAX, less its NUL */
+
+/* Too long as a whole or in one component, or NULL. */
+const char *path_length_problem(const char *path);
+
+/* An absolute path as a directive takes it whole (WorkingDirectory=,
+ * EnvironmentFile=, ReadWritePaths= ...), or NULL. */
+const char *path_absolute_problem(const char *path);
+
+/* A path below a base folder (a release name, a script), or NULL. */
+const char *path_relative_problem(const char *path);
+
+/* A RuntimeDirectory=-style name: relative and normalized; no ':',
+ * which systemd 250 and later read as "directory:symlink", and no '"',
+ * which its parser of these directives refuses even escaped. */
+const char *path_directory_name_problem(const char *path);
+
+#endif
