@@ -16,6 +16,7 @@
 #include "validate.h"
 #include "verify.h"
 
+#include <assert.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,7 +66,10 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
     problems_init(L, &problems);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->overrides_ref);
     int overrides = lua_gettop(L);
+    int top = lua_gettop(L);
+    (void)top; /* read by the asserts of debug builds */
     for (lua_Integer i = 1; i <= n; i++) {
+        assert(lua_gettop(L) == top); /* services units configs origins problems overrides */
         lua_rawgeti(L, services, i);
         overrides_apply(L, overrides, -1);
         resolver_resolve(L, -1, ctx); /* service cfg origins */

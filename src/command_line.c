@@ -52,7 +52,9 @@ static const char *take_executable(const char **p, char *word)
     const char *s = *p;
     for (; *s && (quote || !is_blank(*s)); s++) {
         if (*s == '\\')
-            return "systemd reads a backslash in the executable as an escape; write the path plainly";
+            return s[1] == '"' || s[1] == '\'' || s[1] == '\\'
+                       ? "systemd refuses quotes and backslashes in the executable"
+                       : "systemd reads a backslash in the executable as an escape; write the path plainly";
         if (quote && *s == quote)
             quote = 0;
         else if (!quote && (*s == '"' || *s == '\''))

@@ -56,17 +56,9 @@ void escape_command_word(lua_State *L, const char *s, size_t len)
     luaL_pushresult(&b);
 }
 
-static int has_whitespace(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (s[i] == ' ' || s[i] == '\t')
-            return 1;
-    return 0;
-}
-
 void escape_executable(lua_State *L, const char *s, size_t len)
 {
-    if (len > 0 && !has_whitespace(s, len)) {
+    if (len > 0 && !needs_quotes(s, len, " \t\"'\\")) {
         lua_pushlstring(L, s, len);
         return;
     }
@@ -76,11 +68,43 @@ void escape_executable(lua_State *L, const char *s, size_t len)
     luaL_pushresult(&b);
 }
 
+void escape_directory_name(lua_State *L, const char *s, size_t len, int escape_colon)
+{
+    if (len > 0 && !needs_quotes(s, len, " \t\"'\\:")) {
+        lua_pushlstring(L, s, len);
+        return;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addchar(&b, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            luaL_addstring(&b, "\\x22"); /* this parser refuses \" */
+        else if (s[i] == '\\' || (s[i] == ':' && escape_colon))
+            luaL_addchar(&b, '\\'), luaL_addchar(&b, s[i]);
+        else
+            luaL_addchar(&b, s[i]);
+    }
+    luaL_addchar(&b, '"');
+    luaL_pushresult(&b);
+}
+
+void escape_file_pattern(lua_State *L, const char *s, size_t len)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) {
+        if (strchr("\\*?[", s[i]) && s[i] != '\0')
+            luaL_addchar(&b, '\\');
+        luaL_addchar(&b, s[i]);
+    }
+    luaL_pushresult(&b);
+}
+
 void command_context_scan(struct command_context *ctx, const char *s, size_t len)
 {
-    for (size_t i = 0; i < len && ctx->position != COMMAND_ARGUMENTS; i++) {
+    for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        int blank = c == ' ' || c == '\t';
         if (ctx->escaped)
             ctx->escaped = 0;
         else if (c == '\\')
@@ -89,7 +113,7 @@ void command_context_scan(struct command_context *ctx, const char *s, size_t len
             ctx->quote = 0;
         else if (!ctx->quote && (c == '"' || c == '\''))
             ctx->quote = c;
-        else if (blank && !ctx->quote) {
+        else if (!ctx->quote && (c == ' ' || c == '\t')) {
             if (ctx->position == COMMAND_EXECUTABLE)
                 ctx->position = COMMAND_ARGUMENTS;
             continue;

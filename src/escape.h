@@ -20,10 +20,22 @@ void escape_word(lua_State *L, const char *s, size_t len);
 void escape_command_word(lua_State *L, const char *s, size_t len);
 
 /* The executable of a command line (its first word), when it comes from
- * data: quoted when it holds whitespace, '$' kept, since systemd does not
- * substitute variables there. Quotes and backslashes cannot be part of
- * an executable systemd accepts; validation refuses them. */
+ * data: quoted when it holds whitespace, quotes or backslashes, '$' kept,
+ * since systemd does not substitute variables there. Quotes and
+ * backslashes cannot be part of an executable systemd accepts: they are
+ * escaped only so the line stays whole, and validation refuses them. */
 void escape_executable(lua_State *L, const char *s, size_t len);
+
+/* A name of RuntimeDirectory= and its kin, which systemd reads as a list
+ * of C-unescaped words and, from version 250, splits at an unescaped ':'
+ * into "directory:symlink": quoted when it holds whitespace, quotes,
+ * backslashes or ':', with '\\' and '"' escaped, and ':' escaped when
+ * `escape_colon` (below 250 it is an ordinary character). */
+void escape_directory_name(lua_State *L, const char *s, size_t len, int escape_colon);
+
+/* An EnvironmentFile= path, which systemd expands as a glob pattern when
+ * the service starts: '\\', '*', '?' and '[' are backslash-escaped. */
+void escape_file_pattern(lua_State *L, const char *s, size_t len);
 
 /* Where a command line being built has got to, as systemd will split
  * it: still before or inside its first word (the executable), or among

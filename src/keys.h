@@ -27,7 +27,7 @@ enum key_format {
     FORMAT_SANDBOX_PATH,   /* [-][+]/absolute/path, as ReadWritePaths= takes */
     FORMAT_RELATIVE_PATH,  /* below a base directory, no ".." */
     FORMAT_DIRECTORY_NAME, /* RuntimeDirectory= and the like: relative, normalized */
-    FORMAT_WHOLE_VALUE,    /* written as a directive's whole value: no edge whitespace */
+    FORMAT_SYSLOG_IDENTIFIER, /* 1 to 254 bytes: journald drops a longer one */
     FORMAT_OCTAL_MODE,
     FORMAT_ENV_ASSIGNMENT, /* NAME=value */
     FORMAT_ENV_FILE,       /* [-]/absolute/path */
@@ -46,6 +46,10 @@ enum key_format {
 
 /* `false` means "off / not set" for this key (nil always does). */
 #define KEY_OPTIONAL 1u
+/* Written unquoted as a directive's whole value (WorkingDirectory=,
+ * PIDFile=, SyslogIdentifier= ...): systemd strips whitespace at its
+ * edges, and a final backslash would join the next line. */
+#define KEY_WRITTEN_RAW 2u
 
 /* Pushes the default value of a key (nil for none) and returns its
  * origin as shown by `show`: "default" or "mix.exs". */

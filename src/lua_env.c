@@ -129,13 +129,14 @@ static int text_only_load(lua_State *L)
 
 /* Loads the regular file at `path` as a text chunk named "@path" and
  * pushes the function; on failure pushes the message and returns the
- * error status. Every file of Lua code a config reaches comes in here:
+ * error status (*missing: there is no such file). Every file of Lua code a config reaches comes in here:
  * never bytecode (a mutated chunk crashes the VM), never a FIFO or a
  * device, and never more than the memory limit. */
-static int load_text_file(lua_State *L, const char *path)
+static int load_text_file(lua_State *L, const char *path, int *missing)
 {
     size_t len;
     enum file_status status = file_push_regular(L, path, &len);
+    *missing = status == FILE_MISSING;
     if (status != FILE_OK) {
         lua_pushfstring(L, "cannot read %s: %s", path, file_status_text(status));
         return LUA_ERRFILE;
@@ -152,7 +153,8 @@ static int text_only_loadfile(lua_State *L)
     const char *path = luaL_optstring(L, 1, NULL);
     if (!path)
         return luaL_error(L, "loadfile: a config cannot read chunks from standard input");
-    if (load_text_file(L, path) != LUA_OK) {
+    int missing;
+    if (load_text_file(L, path, &missing) != LUA_OK) {
         limits_stop_if_reached(L);
         luaL_pushfail(L);
         lua_insert(L, -2);
@@ -172,7 +174,8 @@ static int text_only_dofile(lua_State *L)
     if (!path)
         return luaL_error(L, "dofile: a config cannot read chunks from standard input");
     lua_settop(L, 1);
-    if (load_text_file(L, path) != LUA_OK)
+    int missing;
+    if (load_text_file(L, path, &missing) != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, LUA_MULTRET);
     return lua_gettop(L) - 1;
@@ -197,12 +200,12 @@ static int search_text_module(lua_State *L)
         lua_pushlstring(L, p, len);
         const char *candidate = luaL_gsub(L, lua_tostring(L, -1), "?", file_name);
         lua_remove(L, -2);
-        int status = load_text_file(L, candidate);
-        if (status == LUA_OK) {
+        int missing;
+        if (load_text_file(L, candidate, &missing) == LUA_OK) {
             lua_pushvalue(L, -2);
             return 2; /* the loader and its file, as require expects */
         }
-        if (status != LUA_ERRFILE || strstr(lua_tostring(L, -1), file_status_text(FILE_NOT_REGULAR)))
+        if (!missing)
             return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, candidate,
                               lua_tostring(L, -1));
         lua_pop(L, 1);

@@ -29,20 +29,12 @@ static int has_component(const char *path, const char *name)
     }
 }
 
-static int ends_in_whitespace(const char *path)
-{
-    size_t len = strlen(path);
-    return len > 0 && (path[len - 1] == ' ' || path[len - 1] == '\t');
-}
-
 const char *path_absolute_problem(const char *path)
 {
     if (path[0] != '/')
         return "expected an absolute path (starting with /)";
     if (has_component(path, ".."))
         return "a path must not contain '..'";
-    if (ends_in_whitespace(path))
-        return "the path ends in whitespace, which systemd strips";
     return path_length_problem(path);
 }
 
@@ -54,8 +46,8 @@ const char *path_relative_problem(const char *path)
         return "expected a relative path (no leading /)";
     if (has_component(path, ".."))
         return "a path must not contain '..'";
-    if (ends_in_whitespace(path))
-        return "the path ends in whitespace, which systemd strips";
+    if (has_component(path, ".") || has_component(path, ""))
+        return "expected a normalized path: no '.' parts, no '//', no trailing '/'";
     return path_length_problem(path);
 }
 
@@ -64,11 +56,7 @@ const char *path_directory_name_problem(const char *path)
     const char *problem = path_relative_problem(path);
     if (problem)
         return problem;
-    if (has_component(path, ".") || has_component(path, ""))
-        return "expected a normalized path: no '.' parts, no '//', no trailing '/'";
-    if (strchr(path, ':'))
-        return "systemd reads ':' in a directory name as \"directory:symlink\"";
-    if (strchr(path, '"'))
-        return "systemd cannot read a '\"' in a directory name, quoted or not";
+    if (strncmp(path, "private", 7) == 0 && (path[7] == '\0' || path[7] == '/'))
+        return "systemd keeps 'private' for DynamicUser= and ignores a directory named so";
     return NULL;
 }

@@ -15,12 +15,13 @@ const char *path_length_problem(const char *path);
  * EnvironmentFile=, ReadWritePaths= ...), or NULL. */
 const char *path_absolute_problem(const char *path);
 
-/* A path below a base folder (a release name, a script), or NULL. */
+/* A path below a base folder (a release name, a script): relative and
+ * normalized, or NULL. */
 const char *path_relative_problem(const char *path);
 
-/* A RuntimeDirectory=-style name: relative and normalized; no ':',
- * which systemd 250 and later read as "directory:symlink", and no '"',
- * which its parser of these directives refuses even escaped. */
+/* A RuntimeDirectory=-style name: relative, normalized, and not in
+ * systemd's own "private" folder. (escape.c writes any character of it;
+ * a ':' needs the version check of validate.c.) */
 const char *path_directory_name_problem(const char *path);
 
 #endif

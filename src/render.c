@@ -46,9 +46,10 @@ static int template_emit(lua_State *L)
 
 /* The escaping helpers templates call: env(assignment), cmd(command
  * line), word(data in a command line's arguments), exe(data that is a
- * command line's executable); upvalue 1 picks the escaper. */
+ * command line's executable), glob(an EnvironmentFile= path); upvalue 1
+ * picks the escaper. */
 static void (*const escapers[])(lua_State *, const char *, size_t) = {
-    escape_word, escape_command_line, escape_command_word, escape_executable,
+    escape_word, escape_command_line, escape_command_word, escape_executable, escape_file_pattern,
 };
 
 static int template_escape(lua_State *L)
@@ -56,6 +57,18 @@ static int template_escape(lua_State *L)
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
     escapers[lua_tointeger(L, lua_upvalueindex(1))](L, s, len);
+    return 1;
+}
+
+/* Where systemd reads ':' in a directory name as "directory:symlink". */
+#define DIRECTORY_SYMLINKS_SINCE 250
+
+/* dir(name, version): one RuntimeDirectory=-style name. */
+static int template_dir(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    escape_directory_name(L, s, len, luaL_checkinteger(L, 2) >= DIRECTORY_SYMLINKS_SINCE);
     return 1;
 }
 
@@ -124,11 +137,12 @@ static void push_template_env(lua_State *L)
     }
     lua_pop(L, 1);
     static const luaL_Reg helpers[] = {
-        {"_emit", template_emit}, {"paths", template_paths}, {"has", template_has}, {NULL, NULL},
+        {"_emit", template_emit}, {"paths", template_paths}, {"has", template_has}, {"dir", template_dir},
+        {NULL, NULL},
     };
     luaL_setfuncs(L, helpers, 0);
-    static const char *const escaper_names[] = {"env", "cmd", "word", "exe"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const escaper_names[] = {"env", "cmd", "word", "exe", "glob"};
+    for (int i = 0; i < 5; i++) {
         lua_pushinteger(L, i);
         lua_pushcclosure(L, template_escape, 1);
         lua_setfield(L, -2, escaper_names[i]);

@@ -104,7 +104,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return need;
 }
 
-const char *unit_value_problem(const char *s, size_t len, int tab_allowed)
+const char *unit_value_problem(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     if (len > UNIT_LINE_MAX / 2)
@@ -116,8 +116,6 @@ const char *unit_value_problem(const char *s, size_t len, int tab_allowed)
         }
         if (u[i] == '\n')
             return "contains a newline";
-        if (u[i] == '\t' && !tab_allowed)
-            return "contains a tab, which only Environment= values and command lines can carry";
         if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
             return "contains a control character";
         size_t n = utf8_sequence(u + i, len - i);

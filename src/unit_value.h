@@ -15,10 +15,11 @@
  * may go). */
 const char *unit_value_push(lua_State *L, int index, const char **problem);
 
-/* Why a config value cannot go into a unit file (control characters, a
- * NUL, invalid UTF-8, more than a line can hold), or NULL. Specifiers
- * marked by refs.c are allowed, and tabs where `tab_allowed`. */
-const char *unit_value_problem(const char *s, size_t len, int tab_allowed);
+/* Why a config value cannot go into a unit file (control characters but
+ * a tab, a NUL, invalid UTF-8, more than a line can hold), or NULL.
+ * Specifiers marked by refs.c are allowed. Where a tab cannot go (an
+ * executable, the edge of a value written raw), validation says so. */
+const char *unit_value_problem(const char *s, size_t len);
 
 /* Pushes a number in decimal (no exponent) and returns it, or returns
  * NULL, pushing nothing, for NaN, infinities and numbers beyond that. */

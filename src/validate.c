@@ -1,12 +1,14 @@
 #include "validate.h"
 
 #include "command_line.h"
+#include "escape.h"
 #include "keys.h"
 #include "path_rules.h"
 #include "unit_value.h"
 
 #include <lauxlib.h>
 
+#include <assert.h>
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
@@ -58,16 +60,38 @@ static int has_edge_whitespace(const char *s)
     return len > 0 && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]));
 }
 
-static const char *check_whole_value(const char *s)
+/* For KEY_WRITTEN_RAW: what systemd would change or join. */
+static const char *check_raw_value(const char *s)
 {
-    return has_edge_whitespace(s) ? "systemd strips whitespace at the start and end of this value" : NULL;
+    if (has_edge_whitespace(s))
+        return "systemd strips whitespace at the start and end of this value";
+    if (escape_line_continues(s, strlen(s)))
+        return "a final backslash would join the next line of the unit";
+    return NULL;
 }
 
 static const char *check_time_span(const char *s)
 {
     if (!*s || strspn(s, "0123456789. abcdefghijklmnopqrstuvwxyz") != strlen(s))
         return "expected seconds or a systemd time span such as \"5s\" or \"1min 30s\"";
-    return check_whole_value(s);
+    return NULL;
+}
+
+/* ReadWritePaths= and its kin: "-" (may be missing), then "+" (inside
+ * RootDirectory=), each once, then an absolute path. */
+static const char *check_sandbox_path(const char *s)
+{
+    s += s[0] == '-';
+    s += s[0] == '+';
+    return path_absolute_problem(s);
+}
+
+static const char *check_env_file(const char *s)
+{
+    /* the path is glob-escaped when written, so any character may stay */
+    if (has_edge_whitespace(s))
+        return "systemd strips whitespace at the start and end of this value";
+    return path_absolute_problem(s + (s[0] == '-'));
 }
 
 static const char *check_limit(const char *s)
@@ -98,19 +122,19 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
     case FORMAT_ABSOLUTE_PATH:
         return path_absolute_problem(s);
     case FORMAT_SANDBOX_PATH:
-        return path_absolute_problem(s + strspn(s, "-+"));
+        return check_sandbox_path(s);
     case FORMAT_RELATIVE_PATH:
         return path_relative_problem(s);
     case FORMAT_DIRECTORY_NAME:
         return path_directory_name_problem(s);
-    case FORMAT_WHOLE_VALUE:
-        return check_whole_value(s);
+    case FORMAT_SYSLOG_IDENTIFIER:
+        return *s && strlen(s) <= 254 ? NULL : "expected 1 to 254 bytes: journald drops a longer identifier's output";
     case FORMAT_OCTAL_MODE:
         return check_octal_mode(s);
     case FORMAT_ENV_ASSIGNMENT:
         return check_env_assignment(s);
     case FORMAT_ENV_FILE:
-        return path_absolute_problem(s + (s[0] == '-'));
+        return check_env_file(s);
     case FORMAT_COMMAND:
         return NULL; /* whole command lines are checked with the target's version */
     case FORMAT_TIME_SPAN:
@@ -139,7 +163,7 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
         return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s)
                    ? NULL : "expected a system call or @group, ~ to deny it";
     case FORMAT_DIRECTIVES:
-        return check_whole_value(s);
+        return NULL;
     case FORMAT_RELATIVE_OR_ABSOLUTE:
         return *s ? NULL : "expected a folder, not an empty string";
     case FORMAT_FOLDER_NAME:
@@ -238,12 +262,11 @@ static void check_string(lua_State *L, struct problems *p, const char *prefix, c
     const char *detail = NULL;
     size_t len;
     const char *s = lua_tolstring(L, index, &len);
-    /* a tab survives only inside the quoted words of Environment= and
-     * command lines */
-    int tab_allowed = spec->format == FORMAT_ENV_ASSIGNMENT || spec->format == FORMAT_COMMAND;
-    const char *problem = unit_value_problem(s, len, tab_allowed);
+    const char *problem = unit_value_problem(s, len);
     if (!problem)
         problem = check_format(spec, s, &detail);
+    if (!problem && (spec->flags & KEY_WRITTEN_RAW))
+        problem = check_raw_value(s);
     if (problem)
         report(L, p, prefix, where, spec, problem, detail, index);
 }
@@ -453,6 +476,50 @@ static void check_user_keys(lua_State *L, struct problems *p, const char *prefix
             check_key(L, p, prefix, &keys_all[i], cfg);
 }
 
+static const char *string_field(lua_State *L, int cfg, const char *key)
+{
+    const char *s = lua_getfield(L, cfg, key) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    lua_pop(L, 1); /* cfg keeps the string alive */
+    return s;
+}
+
+/* Whether the service writes the directive that takes `key`'s value. */
+static int key_is_written(lua_State *L, int cfg, const char *key)
+{
+    static const struct {
+        const char *key, *when, *is; /* is: NULL for "set" */
+    } conditions[] = {
+        {"root_directory", "chroot", NULL},
+        {"pid_file", "service_type", "forking"},
+        {"flags_dir", "restart_method", "systemd_flag"},
+    };
+    for (size_t i = 0; i < sizeof conditions / sizeof conditions[0]; i++) {
+        if (strcmp(key, conditions[i].key) != 0)
+            continue;
+        int type = lua_getfield(L, cfg, conditions[i].when);
+        int written = conditions[i].is ? type == LUA_TSTRING && strcmp(lua_tostring(L, -1), conditions[i].is) == 0
+                                       : lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        return written;
+    }
+    const char *suffix = strstr(key, "_directory");
+    if (!suffix || suffix[10])
+        return 1;
+    /* runtime_directory: written when "runtime" is in dirs */
+    size_t kind_len = (size_t)(suffix - key);
+    int listed = 0;
+    lua_getfield(L, cfg, "dirs");
+    for (lua_Integer i = 1, n = lua_type(L, -1) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        size_t len;
+        const char *kind = lua_tolstring(L, -1, &len);
+        listed |= kind && len == kind_len && strncmp(kind, key, len) == 0;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return listed;
+}
+
 /* Defaults that directives take whole are made from what the user set
  * (a working_dir from base_dir, a pid_file from runtime_directory), so
  * they are checked too: a path the user's parts made too long, or a
@@ -467,19 +534,21 @@ static void check_written_defaults(lua_State *L, struct problems *p, const char 
     };
     for (const char *const *name = written; *name; name++) {
         const struct key_spec *spec = keys_find(*name);
-        if (!set[spec - keys_all])
+        if (!set[spec - keys_all] && key_is_written(L, cfg, *name))
             check_key(L, p, prefix, spec, cfg);
+    }
+    /* PathModified= takes the flag file, a little longer than flags_dir */
+    const char *flags = key_is_written(L, cfg, "flags_dir") ? string_field(L, cfg, "flags_dir") : NULL;
+    if (flags) {
+        if (path_length_problem(lua_pushfstring(L, "%s/restart.flag", flags)))
+            report(L, p, prefix, "flags_dir", keys_find("flags_dir"),
+                   "PathModified=<flags_dir>/restart.flag would be longer than systemd accepts (4095 bytes)", NULL, -1);
+        lua_pop(L, 1);
     }
 }
 
 /* ---- rules that join several keys ---- */
 
-static const char *string_field(lua_State *L, int cfg, const char *key)
-{
-    const char *s = lua_getfield(L, cfg, key) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    lua_pop(L, 1); /* cfg keeps the string alive */
-    return s;
-}
 
 struct version_gate {
     const char *what;
@@ -561,17 +630,36 @@ static void check_service_type(lua_State *L, struct problems *p, const char *pre
                      prefix, restart);
 }
 
+/* A ':' in a directory name can be escaped from systemd 250, which reads
+ * an unescaped one as "directory:symlink"; older versions differ in how
+ * they take it, so it is refused for them. */
+static void check_directory_colons(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
+{
+    static const char *const names[] = {"runtime_directory", "configuration_directory", "logs_directory",
+                                        "state_directory", "cache_directory", NULL};
+    for (const char *const *name = names; version < 250 && *name; name++) {
+        const char *value = key_is_written(L, cfg, *name) ? string_field(L, cfg, *name) : NULL;
+        if (value && strchr(value, ':'))
+            problems_add(L, p, "%s%s: a ':' in a directory name needs systemd_version >= 250, target is %d", prefix,
+                         *name, (int)version);
+    }
+}
+
 void validate_service(lua_State *L, int raw, int cfg, int origins, const char *prefix, struct problems *p)
 {
+    int top = lua_gettop(L);
+    (void)top; /* read by the asserts of debug builds */
     raw = lua_absindex(L, raw);
     cfg = lua_absindex(L, cfg);
     origins = lua_absindex(L, origins);
     int before = p->count;
     unsigned char set[KEYS_MAX] = {0};
     check_user_keys(L, p, prefix, raw, cfg, origins, set);
+    assert(lua_gettop(L) == top);
     if (p->count > before)
         return; /* the rules below assume well-typed values */
     check_written_defaults(L, p, prefix, cfg, set);
+    assert(lua_gettop(L) == top);
     lua_getfield(L, cfg, "systemd_version");
     lua_Integer version = lua_tointeger(L, -1);
     lua_pop(L, 1);
@@ -579,4 +667,6 @@ void validate_service(lua_State *L, int raw, int cfg, int origins, const char *p
         problems_add(L, p, "%ssystemd_version: expected a version number such as 247, got %d", prefix, (int)version);
     check_service_type(L, p, prefix, cfg, version);
     check_commands(L, p, prefix, cfg, version);
+    check_directory_colons(L, p, prefix, cfg, version);
+    assert(lua_gettop(L) == top);
 }

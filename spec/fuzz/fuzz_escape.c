@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         L = luaL_newstate();
     const char *value = (const char *)data;
     int line;
-    unit_value_problem(value, size, 1);
+    unit_value_problem(value, size);
     unit_value_check_text(value, size, &line);
     escape_command_line(L, value, size);
     size_t len;

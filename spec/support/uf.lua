@@ -158,8 +158,12 @@ local function split_command_line(line)
     elseif c == '"' then
       local word, j = {}, i + 1
       while line:sub(j, j) ~= '"' do
-        if line:sub(j, j) == "\\" then j = j + 1 end
-        word[#word + 1] = line:sub(j, j)
+        local ch = line:sub(j, j)
+        if ch == "\\" then
+          j = j + 1
+          ch = ({ t = "\t", n = "\n" })[line:sub(j, j)] or line:sub(j, j)
+        end
+        word[#word + 1] = ch
         j = j + 1
       end
       words[#words + 1] = table.concat(word)
