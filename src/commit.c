@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,20 +143,6 @@ struct plan {
     size_t nsubs;
 };
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* No fsync: a kill, the case the journal is for, loses nothing the
  * kernel has; a run writing thousands of units must stay fast. */
 static int write_temp(int dirfd, const char *temp, const struct file_change *ch)
@@ -166,7 +151,8 @@ static int write_temp(int dirfd, const char *temp, const struct file_change *ch)
     if (fd < 0)
         return -1;
     /* units are world-readable, like the ones packages install */
-    int ok = fchmod(fd, ch->mode ? (mode_t)ch->mode : 0644) == 0 && write_all(fd, ch->data, ch->len) == 0;
+    int ok = fchmod(fd, ch->mode ? (mode_t)ch->mode : 0644) == 0 &&
+             file_write_all(fd, ch->data, ch->len) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok)
         ok = 0, saved = errno;

@@ -153,3 +153,17 @@ enum file_comparison file_compare(int dirfd, const char *name, const char *data,
     errno = saved;
     return result;
 }
+
+int file_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}

@@ -24,6 +24,9 @@ enum file_status file_push_regular(lua_State *L, const char *path, size_t *len);
  * or errno's text). */
 const char *file_status_text(enum file_status status);
 
+/* write(2) of all `len` bytes, retried on EINTR. 0, or -1 with errno. */
+int file_write_all(int fd, const char *data, size_t len);
+
 enum file_comparison {
     FILE_SAME,
     FILE_DIFFERENT,

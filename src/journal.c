@@ -1,5 +1,6 @@
 #include "journal.h"
 
+#include "file_io.h"
 #include "folder_lock.h"
 
 #include <errno.h>
@@ -34,27 +35,13 @@ void journal_new_run_id(char id[JOURNAL_ID_LEN + 1])
         snprintf(id + 2 * i, 3, "%02x", bytes[i]);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Writes `name` whole or not at all: a temporary file renamed over it. */
 static int replace_file(int dirfd, const char *temp, const char *name, const char *data, size_t len)
 {
     int fd = openat(dirfd, temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return -1;
-    int ok = write_all(fd, data, len) == 0;
+    int ok = file_write_all(fd, data, len) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok)
         ok = 0, saved = errno;
@@ -136,9 +123,10 @@ struct parsed {
     const char *primary;
     const char **secondaries, **created, **subfolders;
     size_t nsecondaries, ncreated, nsubfolders;
-    struct journal_rename *renames;
+    struct journal_rename *renames; /* a NULL target: one no run of ours writes */
     size_t nrenames;
-    int whole; /* it ends with "end": it was written out entirely */
+    int whole;   /* it ends with "end": it was written out entirely */
+    int damaged; /* an entry names something outside the folder */
 };
 
 /* A file of ours in the folder, whole and NUL-terminated; NULL with
@@ -184,16 +172,19 @@ static int is_target(const char *s)
     return is_plain_name(s, (size_t)(slash - s)) && is_plain_name(slash + 1, strlen(slash + 1));
 }
 
+/* A journal we did not write (a bad target) is never finished, but its
+ * temporary files, named as ours, are still removed. */
 static int add_rename(struct parsed *p, char *rest)
 {
     char *space = strchr(rest, ' ');
     if (!space)
         return -1;
     *space = '\0';
-    if (strncmp(rest, JOURNAL_TEMP_PREFIX, strlen(JOURNAL_TEMP_PREFIX)) != 0 || !is_plain_name(rest, strlen(rest)) ||
-        !is_target(space + 1))
+    if (strncmp(rest, JOURNAL_TEMP_PREFIX, strlen(JOURNAL_TEMP_PREFIX)) != 0 || !is_plain_name(rest, strlen(rest)))
         return -1;
-    p->renames[p->nrenames++] = (struct journal_rename){rest, space + 1};
+    int target_ok = is_target(space + 1);
+    p->damaged |= !target_ok;
+    p->renames[p->nrenames++] = (struct journal_rename){rest, target_ok ? space + 1 : NULL};
     return 0;
 }
 
@@ -336,7 +327,7 @@ static int lock_run_folder(const char *path, int primary_fd)
  * how the run ended. */
 static int settle_from_primary(int fd, const char *path, const struct parsed *p, char *error, size_t size)
 {
-    int committed = p->whole && marker_names(fd, p->run);
+    int committed = p->whole && !p->damaged && marker_names(fd, p->run);
     for (size_t i = 0; p->run && i < p->nsecondaries; i++) {
         int other = lock_run_folder(p->secondaries[i], fd);
         if (other < 0) {
@@ -351,7 +342,7 @@ static int settle_from_primary(int fd, const char *path, const struct parsed *p,
         if (found < 0)
             result = fail(error, size, "read", p->secondaries[i], JOURNAL_NAME);
         else if (found && s.run && strcmp(s.run, p->run) == 0)
-            result = settle(other, p->secondaries[i], &s, committed, error, size);
+            result = settle(other, p->secondaries[i], &s, committed && !s.damaged, error, size);
         free_parsed(&s);
         close(other);
         if (result != 0)
@@ -363,27 +354,48 @@ static int settle_from_primary(int fd, const char *path, const struct parsed *p,
     return 0;
 }
 
+/* Locks the folder at `path` and reads its journal. 1: read (*fd holds
+ * the lock); 0: nothing to settle there (nothing held); -1: `error`. */
+static int lock_and_load(const char *path, int *fd, struct parsed *p, char *error, size_t size)
+{
+    memset(p, 0, sizeof *p);
+    *fd = folder_lock_path(path, -1);
+    if (*fd < 0)
+        return errno == ENOENT ? 0 : fail(error, size, "lock", path, "");
+    int found = load(*fd, p);
+    if (found > 0)
+        return 1;
+    int saved = errno;
+    free_parsed(p);
+    close(*fd);
+    errno = saved;
+    return found < 0 ? fail(error, size, "read", path, JOURNAL_NAME) : 0;
+}
+
+static void unlock_and_free(int fd, struct parsed *p)
+{
+    free_parsed(p);
+    close(fd);
+}
+
 /* A folder whose primary has no journal of its run any more (the
  * primary was removed): settled alone, committed only if a marker says
  * so. */
 static int settle_orphan(const char *path, const char *primary, const char *run, char *error, size_t size)
 {
-    int fd = folder_lock_path(path, -1);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : fail(error, size, "lock", path, "");
+    int fd;
     struct parsed p;
-    int found = load(fd, &p), result = 0;
-    if (found < 0) {
-        result = fail(error, size, "read", path, JOURNAL_NAME);
-    } else if (found && p.run && strcmp(p.run, run) == 0) {
+    int found = lock_and_load(path, &fd, &p, error, size), result = 0;
+    if (found <= 0)
+        return found;
+    if (p.run && strcmp(p.run, run) == 0) {
         int pfd = open(primary, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int committed = pfd >= 0 && marker_names(pfd, run);
+        int committed = pfd >= 0 && p.whole && !p.damaged && marker_names(pfd, run);
         if (pfd >= 0)
             close(pfd);
         result = settle(fd, path, &p, committed, error, size);
     }
-    free_parsed(&p);
-    close(fd);
+    unlock_and_free(fd, &p);
     return result;
 }
 
@@ -391,20 +403,16 @@ static int settle_orphan(const char *path, const char *primary, const char *run,
  * primary when the primary still has its journal. */
 static int settle_via_primary(const char *path, const char *primary, const char *run, char *error, size_t size)
 {
-    int pfd = folder_lock_path(primary, -1);
-    if (pfd >= 0) {
-        struct parsed p;
-        int found = load(pfd, &p), result = 0, done = 0;
-        if (found < 0) {
-            result = fail(error, size, "read", primary, JOURNAL_NAME);
-            done = 1;
-        } else if (found && !p.primary && p.run && strcmp(p.run, run) == 0) {
-            result = settle_from_primary(pfd, primary, &p, error, size);
-            done = 1;
-        }
-        free_parsed(&p);
-        close(pfd);
-        if (done)
+    int fd;
+    struct parsed p;
+    int found = lock_and_load(primary, &fd, &p, error, size);
+    if (found < 0)
+        return -1;
+    if (found) {
+        int ours = !p.primary && p.run && strcmp(p.run, run) == 0;
+        int result = ours ? settle_from_primary(fd, primary, &p, error, size) : 0;
+        unlock_and_free(fd, &p);
+        if (ours)
             return result;
     }
     return settle_orphan(path, primary, run, error, size);
@@ -412,34 +420,28 @@ static int settle_via_primary(const char *path, const char *primary, const char 
 
 int journal_recover_run(const char *path, char *error, size_t size)
 {
-    int fd = folder_lock_path(path, -1);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : fail(error, size, "lock", path, "");
+    int fd;
     struct parsed p;
-    int found = load(fd, &p), result = 0;
-    if (found < 0) {
-        result = fail(error, size, "read", path, JOURNAL_NAME);
-    } else if (found && !p.primary) {
-        result = settle_from_primary(fd, path, &p, error, size);
-    } else if (found) {
-        /* a secondary: the run is settled from its primary, which is
-         * locked first, as every run locks */
-        char *primary = strdup(p.primary), *run = p.run ? strdup(p.run) : NULL;
-        close(fd);
-        fd = -1;
-        free_parsed(&p);
-        memset(&p, 0, sizeof p);
-        if (!primary || !run) {
-            errno = ENOMEM;
-            result = fail(error, size, "read", path, JOURNAL_NAME);
-        } else {
-            result = settle_via_primary(path, primary, run, error, size);
-        }
-        free(primary);
-        free(run);
+    int found = lock_and_load(path, &fd, &p, error, size);
+    if (found <= 0)
+        return found;
+    if (!p.primary) {
+        int result = settle_from_primary(fd, path, &p, error, size);
+        unlock_and_free(fd, &p);
+        return result;
     }
-    free_parsed(&p);
-    if (fd >= 0)
-        close(fd);
+    /* a secondary: the run is settled from its primary, locked first, as
+     * every run locks; this folder is let go meanwhile */
+    char *primary = strdup(p.primary), *run = p.run ? strdup(p.run) : NULL;
+    unlock_and_free(fd, &p);
+    int result = 0;
+    if (!primary || !run) {
+        errno = ENOMEM;
+        result = fail(error, size, "read", path, JOURNAL_NAME);
+    } else {
+        result = settle_via_primary(path, primary, run, error, size);
+    }
+    free(primary);
+    free(run);
     return result;
 }

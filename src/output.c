@@ -4,6 +4,7 @@
 #include "failure.h"
 #include "commit.h"
 #include "file_io.h"
+#include "journal.h"
 #include "unit_value.h"
 #include "problems.h"
 
@@ -199,11 +200,32 @@ static void report(lua_State *L, int units, const struct file_change *changes, l
     }
 }
 
+/* --dry-run changes nothing, so it settles no interrupted run: it says
+ * so when it sees one, once per folder. `seen` is a table of folders. */
+static void note_interrupted_run(lua_State *L, int seen, const char *folder)
+{
+    if (lua_getfield(L, seen, folder) != LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, seen, folder);
+    struct stat st;
+    if (stat(lua_pushfstring(L, "%s/" JOURNAL_NAME, folder), &st) == 0)
+        fprintf(stderr, "unitforge: %s holds what an interrupted run left; the next run that writes there finishes "
+                        "or undoes it first, so what would change may differ\n", folder);
+    lua_pop(L, 1);
+}
+
 /* --dry-run: compares without locking or creating anything. */
 static void compare_only(lua_State *L, struct file_change *changes, lua_Integer n)
 {
+    lua_newtable(L);
+    int seen = lua_gettop(L);
     for (lua_Integer i = 0; i < n; i++) {
         struct file_change *c = &changes[i];
+        note_interrupted_run(L, seen, c->folder);
         const char *path = lua_pushfstring(L, "%s/%s", c->folder, c->name);
         c->state = file_compare(AT_FDCWD, path, c->data, c->len);
         if (c->state == FILE_UNREADABLE)
@@ -213,6 +235,7 @@ static void compare_only(lua_State *L, struct file_change *changes, lua_Integer 
                                       "a masked unit's link)", path);
         lua_pop(L, 1);
     }
+    lua_pop(L, 1);
 }
 
 /* Locks the folders, compares and writes in C alone, so no Lua error can
