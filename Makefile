@@ -53,7 +53,7 @@ ubsan:
 valgrind: deps
 	@command -v valgrind >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind
 	$(MAKE) test BUILD_TYPE=Debug BUILD_DIR=build-debug \
-		UNITFORGE_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+		UNITFORGE_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
 
 # libFuzzer over the template compiler, the escaper, the mix.exs reader
 # and the module loader, FUZZ_SECONDS each, starting from the seed

@@ -14,6 +14,7 @@
 --     nothing written, and never hangs.
 -- UFK_SEED=N repeats a run of this spec.
 local uf = require("uf")
+local ot = require("out_tree")
 
 -- constants: the size of the work
 local SERVICES = 2000            -- services per config (2,400 units)
@@ -32,27 +33,9 @@ local SEED = tonumber(os.getenv("UFK_SEED") or "") or (os.time() % 100000)
 print(("concurrency_spec: seed %d (UFK_SEED=%d repeats it)"):format(SEED, SEED))
 math.randomseed(SEED)
 
-local function capture(command)
-  local p = assert(io.popen(command))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
-local FAST_BASE = uf.sh("test -d /dev/shm -a -w /dev/shm") == 0 and "/dev/shm" or "/tmp"
-local IS_ROOT = capture("id -u") == "0\n"
-
-local function scratch(base)
-  local dir = (capture(("mktemp -d %s/ufspec.XXXXXX"):format(base or FAST_BASE)):gsub("\n$", ""))
-  uf.sh("chmod 755 " .. uf.quote(dir))
-  return dir
-end
-
-local function remove(path)
-  if path and (path:match("^/tmp/ufspec%.") or path:match("^/dev/shm/ufspec%.")) then
-    uf.sh("umount " .. uf.quote(path) .. "/mnt 2>/dev/null; rm -rf " .. uf.quote(path))
-  end
-end
+local scratch, remove, ok, tree, show, overlay, differences =
+  ot.scratch, ot.remove, ot.ok, ot.tree, ot.show, ot.overlay, ot.differences
+local IS_ROOT = uf.capture("id -u") == "0\n"
 
 -- A config of `services` services, the version from `--env vN`: every
 -- unit of version N begins "# version N". With UFK_ALT set, every second
@@ -90,10 +73,6 @@ return list
 ]]):format(services, same_set and "true" or "false", fewer or FEWER, dropins or "", modulus or 53, modulus or 53)
 end
 
-local function ok(r, what)
-  assert(r.code == 0, ("%s: exit %s\n%s"):format(what, tostring(r.code), r.stderr or ""))
-end
-
 -- One run, bounded by `timeout`; opts: env (a string of NAME=value),
 -- args, timeout, as (a prefix such as setpriv ...).
 local function run(project, args, opts)
@@ -108,76 +87,6 @@ local function run(project, args, opts)
   os.remove(o)
   os.remove(e)
   return r
-end
-
--- Debris: the writer's `.unitforge.*` files, and any other hidden file
--- (no unit name begins with a dot).
-local function is_debris(rel)
-  return (("/" .. rel):match("/%.[^/]*$")) ~= nil
-end
-
-local function tree(root)
-  local t = { files = {}, dirs = {}, debris = {}, other = {} }
-  local p = assert(io.popen(("cd %s 2>/dev/null && find . -mindepth 1 -printf '%%y %%P\\n'"):format(uf.quote(root))))
-  for line in p:lines() do
-    local y, rel = line:match("^(%S) (.*)$")
-    if is_debris(rel) then
-      t.debris[#t.debris + 1] = rel
-    elseif y == "d" then
-      t.dirs[rel] = true
-    elseif y == "f" then
-      t.files[rel] = uf.read(root .. "/" .. rel) or ""
-    else
-      t.other[rel] = y
-    end
-  end
-  p:close()
-  table.sort(t.debris)
-  return t
-end
-
-local function show(text)
-  if text == nil then return "absent" end
-  return ("%d bytes, «%s»"):format(#text, text:match("^([^\n]*)") or "")
-end
-
-local function parent_dirs(files)
-  local dirs = {}
-  for rel in pairs(files) do
-    local d = rel:match("^(.*)/[^/]*$")
-    while d and not dirs[d] do
-      dirs[d] = true
-      d = d:match("^(.*)/[^/]*$")
-    end
-  end
-  return dirs
-end
-
-local function overlay(model, files)
-  local m = {}
-  for k, v in pairs(model) do m[k] = v end
-  for k, v in pairs(files) do m[k] = v end
-  return m
-end
-
--- Empty when `t` holds exactly the files `expected`, in exactly the
--- folders that hold them (plus `extra_dirs`), and nothing else.
-local function differences(t, expected, extra_dirs)
-  local lines = {}
-  local function add(s) if #lines < 12 then lines[#lines + 1] = s end end
-  for _, d in ipairs(t.debris) do add("debris: " .. d) end
-  for rel, y in pairs(t.other) do add(("unexpected entry of type %s: %s"):format(y, rel)) end
-  for rel, want in pairs(expected) do
-    if t.files[rel] ~= want then add(("%s: want %s, got %s"):format(rel, show(want), show(t.files[rel]))) end
-  end
-  for rel, got in pairs(t.files) do
-    if expected[rel] == nil then add(("extra file %s: %s"):format(rel, show(got))) end
-  end
-  local dirs = parent_dirs(expected)
-  for k in pairs(extra_dirs or {}) do dirs[k] = true end
-  for rel in pairs(t.dirs) do if not dirs[rel] then add("stray folder: " .. rel) end end
-  for rel in pairs(dirs) do if not t.dirs[rel] then add("missing folder: " .. rel) end end
-  return lines
 end
 
 local function assert_tree(t, expected, what, extra_dirs)
@@ -337,9 +246,9 @@ local function together_rounds(opts)
       for i, d in pairs(kill_after) do k[#k + 1] = ("v%d after %.3f s"):format(versions[i], d) end
       what = what .. ", killed: " .. table.concat(k, ", ")
     end
-    local s0 = capture("date +%s%N")
+    local s0 = uf.capture("date +%s%N")
     local results = run_together(project, versions, out, alt, kill_after)
-    span = span or (tonumber(capture("date +%s%N")) - tonumber(s0)) / 1e9
+    span = span or (tonumber(uf.capture("date +%s%N")) - tonumber(s0)) / 1e9
     local optional = {}
     for i, r in ipairs(results) do
       if kill_after[i] and r.code == 137 then
@@ -445,7 +354,7 @@ describe("after a run killed while writing two folders", function()
     local P, S, W2, W = root .. "/p", root .. "/s", root .. "/w2", root .. "/w"
     for _, d in ipairs({ P, S, W2, W }) do uf.mkdir(d) end
     local inode = {}
-    for _, d in ipairs({ P, S, W2, W }) do inode[#inode + 1] = tonumber(capture("stat -c %i " .. uf.quote(d))) end
+    for _, d in ipairs({ P, S, W2, W }) do inode[#inode + 1] = tonumber(uf.capture("stat -c %i " .. uf.quote(d))) end
     if not (inode[1] < inode[2] and inode[2] < inode[3] and inode[3] < inode[4]) then
       pending("this file system did not give the folders increasing inode numbers")
       return
@@ -467,9 +376,9 @@ return list
     ok(run(project, { "killed.lua", "--env", "v1" }, { timeout = RUN_TIMEOUT }), "run v1")
     local full
     do
-      local s = capture("date +%s%N")
+      local s = uf.capture("date +%s%N")
       ok(run(project, { "killed.lua", "--env", "v2" }, { timeout = RUN_TIMEOUT }), "run v2")
-      full = (tonumber(capture("date +%s%N")) - tonumber(s)) / 1e9
+      full = (tonumber(uf.capture("date +%s%N")) - tonumber(s)) / 1e9
     end
     local hit
     for attempt = 1, 40 do
@@ -492,9 +401,9 @@ sleep 0.4
 ( timeout -s KILL 60 %s y.lua >y.out 2>y.err; echo $? >y.rc ) &
 wait
 ]]):format(uf.quote(W), uf.quote(project), uf.quote(uf.bin), uf.quote(uf.bin))
-    local s = capture("date +%s%N")
+    local s = uf.capture("date +%s%N")
     uf.sh(script)
-    local took = (tonumber(capture("date +%s%N")) - tonumber(s)) / 1e9
+    local took = (tonumber(uf.capture("date +%s%N")) - tonumber(s)) / 1e9
     local x = { code = tonumber(uf.read(project .. "/x.rc")), stderr = uf.read(project .. "/x.err") }
     local y = { code = tonumber(uf.read(project .. "/y.rc")), stderr = uf.read(project .. "/y.err") }
     print(("concurrency_spec: killed run (%s); X exit %s, Y exit %s, %.1f s"):format(hit, x.code, y.code, took))
@@ -512,7 +421,7 @@ end)
 -- (nanoseconds); folders with inode and mode (their times change when a
 -- temporary file comes and goes).
 local function stats(dir)
-  return capture(("cd %s && find . ! -type d -printf '%%p %%y %%i %%s %%m %%T@ %%C@\\n' | sort && "
+  return uf.capture(("cd %s && find . ! -type d -printf '%%p %%y %%i %%s %%m %%T@ %%C@\\n' | sort && "
     .. "find . -type d -printf '%%p %%y %%i %%m\\n' | sort && find . -type f -exec sha256sum {} + | sort")
     :format(uf.quote(dir)))
 end
@@ -616,14 +525,14 @@ describe("a write that fails before anything is renamed", function()
       ok(r, "run v3 into the empty tmpfs")
       if level < LEVELS then
         -- leave `level` pages free
-        local free = tonumber(capture("stat -f -c '%a' " .. uf.quote(mnt)))
+        local free = tonumber(uf.capture("stat -f -c '%a' " .. uf.quote(mnt)))
         local pages = math.max(0, free - level)
         if pages > 0 then
           uf.sh(("dd if=/dev/zero of=%s/filler bs=4096 count=%d 2>/dev/null"):format(uf.quote(mnt), pages))
         end
       else
         -- leave `level - LEVELS` inodes free
-        local free = tonumber(capture("stat -f -c '%d' " .. uf.quote(mnt)))
+        local free = tonumber(uf.capture("stat -f -c '%d' " .. uf.quote(mnt)))
         uf.sh(("cd %s && for i in $(seq 1 %d); do : >f$i; done"):format(uf.quote(mnt), math.max(0, free - (level - LEVELS))))
       end
       local before = stats(mnt)

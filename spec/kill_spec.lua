@@ -13,6 +13,7 @@
 -- Black-box: only the binary, its exit codes and the files it leaves.
 -- UFK_SEED=N repeats a run of this spec.
 local uf = require("uf")
+local ot = require("out_tree")
 
 -- constants: the size of the work
 local SERVICES = 3000          -- services of the big config (3,600 units)
@@ -31,26 +32,8 @@ local SEED = tonumber(os.getenv("UFK_SEED") or "") or (os.time() % 100000)
 print(("kill_spec: seed %d (UFK_SEED=%d repeats it)"):format(SEED, SEED))
 math.randomseed(SEED)
 
-local function capture(command)
-  local p = assert(io.popen(command))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
--- Scratch space: a tmpfs when there is one (writing thousands of files
--- to this machine's disk takes seconds), else /tmp.
-local FAST_BASE = uf.sh("test -d /dev/shm -a -w /dev/shm") == 0 and "/dev/shm" or "/tmp"
-
-local function scratch(base)
-  return (capture(("mktemp -d %s/ufspec.XXXXXX"):format(base)):gsub("\n$", ""))
-end
-
-local function remove(path)
-  if path and (path:match("^/tmp/ufspec%.") or path:match("^/dev/shm/ufspec%.")) then
-    uf.sh("rm -rf " .. uf.quote(path))
-  end
-end
+local FAST_BASE, scratch, remove, ok = ot.FAST_BASE, ot.scratch, ot.remove, ot.ok
+local tree, show, overlay, differences = ot.tree, ot.show, ot.overlay, ot.differences
 
 -- The big config. `--env vN` picks the version: every unit of version N
 -- starts with "# version N", versions differ in how many services they
@@ -118,88 +101,9 @@ local function run(project, config, version, out, opts)
   local command = ("cd %s && %s timeout -s KILL %.3f %s %s >%s 2>%s </dev/null"):format(
     uf.quote(project), opts.alt and ("env UFK_ALT=" .. uf.quote(opts.alt)) or "",
     opts.kill_after or RUN_TIMEOUT, uf.quote(uf.bin), table.concat(args, " "), o, e)
-  local result = capture(("s=$(date +%%s%%N); %s; rc=$?; e=$(date +%%s%%N); echo \"$rc $((e - s))\""):format(command))
+  local result = uf.capture(("s=$(date +%%s%%N); %s; rc=$?; e=$(date +%%s%%N); echo \"$rc $((e - s))\""):format(command))
   local code, ns = result:match("(%d+) (%d+)")
   return { code = tonumber(code), stdout = uf.read(o), stderr = uf.read(e), seconds = tonumber(ns) / 1e9 }
-end
-
-local function ok(r, what)
-  assert(r.code == 0, ("%s: exit %d\n%s"):format(what, r.code, r.stderr or ""))
-end
-
--- Debris: the writer's `.unitforge.*` files, and any other hidden file
--- (no unit name begins with a dot).
-local function is_debris(rel)
-  return (("/" .. rel):match("/%.[^/]*$")) ~= nil
-end
-
--- Everything under `root`: files (path -> bytes), folders, debris and
--- anything else (path -> find's type letter).
-local function tree(root)
-  local t = { files = {}, dirs = {}, debris = {}, other = {}, root = root }
-  local p = assert(io.popen(("cd %s 2>/dev/null && find . -mindepth 1 -printf '%%y %%P\\n'"):format(uf.quote(root))))
-  for line in p:lines() do
-    local y, rel = line:match("^(%S) (.*)$")
-    if is_debris(rel) then
-      t.debris[#t.debris + 1] = rel
-    elseif y == "d" then
-      t.dirs[rel] = true
-    elseif y == "f" then
-      t.files[rel] = uf.read(root .. "/" .. rel) or ""
-    else
-      t.other[rel] = y
-    end
-  end
-  p:close()
-  table.sort(t.debris)
-  return t
-end
-
-local function show(text)
-  if text == nil then return "absent" end
-  local first = text:match("^([^\n]*)") or ""
-  return ("%d bytes, «%s»"):format(#text, first)
-end
-
-local function overlay(model, files)
-  local m = {}
-  for k, v in pairs(model) do m[k] = v end
-  for k, v in pairs(files) do m[k] = v end
-  return m
-end
-
-local function parent_dirs(files)
-  local dirs = {}
-  for rel in pairs(files) do
-    local d = rel:match("^(.*)/[^/]*$")
-    while d and not dirs[d] do
-      dirs[d] = true
-      d = d:match("^(.*)/[^/]*$")
-    end
-  end
-  return dirs
-end
-
--- Differences between a tree and the files expected (plus the folders
--- that hold them), as a list of lines; empty when identical.
-local function differences(t, expected, limit, extra_dirs)
-  limit = limit or 12
-  local lines = {}
-  local function add(s) if #lines < limit then lines[#lines + 1] = s end end
-  for _, d in ipairs(t.debris) do add("debris: " .. d) end
-  for rel, y in pairs(t.other) do add(("unexpected entry of type %s: %s"):format(y, rel)) end
-  for rel, want in pairs(expected) do
-    local got = t.files[rel]
-    if got ~= want then add(("%s: want %s, got %s"):format(rel, show(want), show(got))) end
-  end
-  for rel, got in pairs(t.files) do
-    if expected[rel] == nil then add(("extra file %s: %s"):format(rel, show(got))) end
-  end
-  local dirs = parent_dirs(expected)
-  for rel in pairs(extra_dirs or {}) do dirs[rel] = true end
-  for rel in pairs(t.dirs) do if not dirs[rel] then add("stray folder: " .. rel) end end
-  for rel in pairs(dirs) do if not t.dirs[rel] then add("missing folder: " .. rel) end end
-  return lines
 end
 
 -- The inode numbers of the folders that matter (lock order), for a
@@ -212,12 +116,12 @@ local function inodes(t)
   end
   local quoted = {}
   for i, f in ipairs(folders) do quoted[i] = uf.quote(t.root .. "/" .. f) end
-  return capture("ls -id " .. table.concat(quoted, " ") .. " 2>/dev/null | sort -n")
+  return uf.capture("ls -id " .. table.concat(quoted, " ") .. " 2>/dev/null | sort -n")
     :gsub(t.root .. "/", ""):gsub("\n", "\n    ")
 end
 
 local function assert_tree(t, expected, what, extra_dirs)
-  local d = differences(t, expected, nil, extra_dirs)
+  local d = differences(t, expected, extra_dirs)
   if #d > 0 and #t.debris > 0 then d[#d + 1] = "folders in lock order (inode, path):\n    " .. inodes(t) end
   assert(#d == 0, what .. ":\n  " .. table.concat(d, "\n  "))
 end
@@ -324,6 +228,15 @@ local function measure(project, out, alt)
   return worst
 end
 
+-- Prints how a loop went: its rounds, how long, where the kills landed.
+local function summary(opts, started, full, seen)
+  local classes = {}
+  for k, v in pairs(seen) do classes[#classes + 1] = k .. " " .. v end
+  table.sort(classes)
+  print(("kill_spec: %s: %d rounds in %d s, a full run %.3f s; kills landed: %s"):format(opts.name, opts.rounds,
+    os.time() - started, full, table.concat(classes, ", ")))
+end
+
 -- The kill loop. `opts`: services, multi (a second folder and drop-ins),
 -- alt_first (the second folder is made first, so it sorts first and is
 -- the primary), partial (recover first with a run that writes one
@@ -417,11 +330,7 @@ local function kill_loop(opts)
     model = overlay(settled, reference(c))
     assert_tree(tree(out), model, what .. ": after run C (v" .. c .. ")")
   end
-  local classes = {}
-  for k, v in pairs(seen) do classes[#classes + 1] = k .. " " .. v end
-  table.sort(classes)
-  print(("kill_spec: %s: %d rounds in %d s, a full run %.3f s; kills landed: %s"):format(opts.name, opts.rounds,
-    os.time() - started, full, table.concat(classes, ", ")))
+  summary(opts, started, full, seen)
   remove(root)
   uf.rm(project)
   return seen
@@ -519,11 +428,7 @@ local function dropin_loop(opts)
     assert_tree(tree(out), overlay(settled, reference(next_version)),
       what .. ": after the next run (v" .. next_version .. ")", extra_dirs)
   end
-  local classes = {}
-  for k, v in pairs(seen) do classes[#classes + 1] = k .. " " .. v end
-  table.sort(classes)
-  print(("kill_spec: %s: %d rounds in %d s, a full run %.3f s; kills landed: %s"):format(opts.name, opts.rounds,
-    os.time() - started, full, table.concat(classes, ", ")))
+  summary(opts, started, full, seen)
   remove(root)
   uf.rm(project)
 end

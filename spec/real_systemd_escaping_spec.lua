@@ -190,19 +190,25 @@ local function is_raw_unsafe(c) return #c == 1 and ((c:byte() < 32 and c ~= "\t"
 -- independently of unitforge. nil: systemd cannot be given this value.
 local R = {}
 
--- Environment= and command-line words: extract_first_word with
--- EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE; in commands '$' is written '$$'.
-function R.cquote(s, dollar)
+-- `s` in double quotes: a character in `special` as it says, '%' as
+-- '%%', control characters and bytes 127 and up \x-escaped, the rest as
+-- it is.
+local function dquote(s, special)
   local t = { '"' }
   for _, c in ipairs(chars(s)) do
-    if c == "\\" or c == '"' then t[#t + 1] = "\\" .. c
-    elseif c == "$" and dollar then t[#t + 1] = "$$"
+    if special[c] then t[#t + 1] = special[c]
     elseif c == "%" then t[#t + 1] = "%%"
     elseif is_raw_unsafe(c) then t[#t + 1] = hex_escape(c)
     else t[#t + 1] = c end
   end
   t[#t + 1] = '"'
   return table.concat(t)
+end
+
+-- Environment= and command-line words: extract_first_word with
+-- EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE; in commands '$' is written '$$'.
+function R.cquote(s, dollar)
+  return dquote(s, { ["\\"] = "\\\\", ['"'] = '\\"', ["$"] = dollar and "$$" or nil })
 end
 function R.env(s) return R.cquote(s, false) end
 function R.arg(s) return R.cquote(s, true) end
@@ -239,17 +245,7 @@ end
 -- (backslashes kept), then split at ':' with EXTRACT_CUNESCAPE|
 -- EXTRACT_UNESCAPE_SEPARATORS: '\:' is a colon, '\x22' a double quote.
 function R.dir(s)
-  local t = { '"' }
-  for _, c in ipairs(chars(s)) do
-    if c == "\\" then t[#t + 1] = "\\\\"
-    elseif c == ":" then t[#t + 1] = "\\:"
-    elseif c == '"' then t[#t + 1] = "\\x22"
-    elseif c == "%" then t[#t + 1] = "%%"
-    elseif is_raw_unsafe(c) then t[#t + 1] = hex_escape(c)
-    else t[#t + 1] = c end
-  end
-  t[#t + 1] = '"'
-  return table.concat(t)
+  return dquote(s, { ["\\"] = "\\\\", [":"] = "\\:", ['"'] = "\\x22" })
 end
 
 -- A minimal reference service with `lines` in [Service].
@@ -322,46 +318,6 @@ local function env_table(list)
   return t
 end
 
--- systemd's quote_command_line() output (the dump's "Command Line:"):
--- words quoted with '"' when needed, '\', '"', '`', '$' backslashed,
--- control characters and invalid UTF-8 C-escaped (\n, \t, ..., octal).
-local function split_command_line(text)
-  local words, i = {}, 1
-  while i <= #text do
-    local c = text:sub(i, i)
-    if c == " " then
-      i = i + 1
-    elseif c == '"' then
-      local word, j = {}, i + 1
-      while j <= #text and text:sub(j, j) ~= '"' do
-        if text:sub(j, j) == "\\" then
-          j = j + 1
-          local e = text:sub(j, j)
-          local control = ({ a = "\a", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", v = "\v" })[e]
-          if control then
-            word[#word + 1] = control
-          elseif e:match("%d") then -- cescape_char(): other control characters, invalid UTF-8
-            word[#word + 1] = string.char(tonumber(text:sub(j, j + 2), 8))
-            j = j + 2
-          else
-            word[#word + 1] = e
-          end
-        else
-          word[#word + 1] = text:sub(j, j)
-        end
-        j = j + 1
-      end
-      words[#words + 1] = table.concat(word)
-      i = j + 1
-    else
-      local j = text:find(" ", i, true) or #text + 1
-      words[#words + 1] = text:sub(i, j - 1)
-      i = j
-    end
-  end
-  return words
-end
-
 local function parse_dump(text)
   local units, cur, cmd = {}, nil, nil
   for l in text:gmatch("([^\n]*)\n") do
@@ -379,7 +335,7 @@ local function parse_dump(text)
         cmd = c
         cur.commands[c] = cur.commands[c] or {}
       elseif argv and cmd then
-        table.insert(cur.commands[cmd], split_command_line(argv))
+        table.insert(cur.commands[cmd], uf.split_command_line(argv))
       elseif k then
         cur.fields[k] = cur.fields[k] or {}
         table.insert(cur.fields[k], v)
@@ -514,6 +470,44 @@ local function exe_live_checks(path, cwd)
   end
 end
 
+-- The executable <deploy_dir>/bin/app, made by `exec_start` (Lua source)
+-- from ref.deploy_dir.
+local function deploy_dir_exe_placement(id, exec_start)
+  return {
+    id = id, keys = { "exec_start", "deploy_dir" }, subject = path_in(id),
+    fields = function(s) return { deploy_dir = q(s), working_dir = q("/"), exec_start = exec_start } end,
+    checks = function(u, s) return { check("ExecStart argv", parsed_command(u, "ExecStart"), { s .. "/bin/app" }) } end,
+    ref = function(s) return ref_service({ line("ExecStart", R.exe(s .. "/bin/app")) }, { exec = true }) end,
+    live = function() return true end,
+    setup = function(s, _, S) S.copies[#S.copies + 1] = norm(s .. "/bin/app") end,
+    live_checks = exe_live_checks(function(s) return s .. "/bin/app" end),
+  }
+end
+
+-- A sandbox path list: the config's `key`, systemd's `directive` (with
+-- ProtectSystem=strict when `strict`); booted, the process's mount at the
+-- path must show `want` as `mount_shows(mount)` reads it.
+local function sandbox_path_placement(id, key, directive, strict, mount_shows, want)
+  return {
+    id = id, keys = { key }, subject = path_in(id),
+    fields = function(s) return { paranoia = strict and q("strict") or nil, [key] = ("{ %s }"):format(q(s)) } end,
+    checks = function(u, s) return { check(directive, field(u, directive), norm(s)) } end,
+    ref = function(s)
+      if strict then return ref_service({ "ProtectSystem=strict", line(directive, R.path(s)) }) end
+      return ref_service({ line(directive, R.path(s)) })
+    end,
+    live = true,
+    setup = function(s, name, S) S.dirs[#S.dirs + 1] = norm(s); S.mounts[name] = norm(s) end,
+    live_checks = function(rec)
+      local m = rec.mounts and rec.mounts[#rec.mounts]
+      return { check("mount at the path", m and mount_shows(m) or "no mount", want) }
+    end,
+  }
+end
+
+-- Whether a mount is read-write or read-only.
+local function mount_access(m) return m.opts:match("^r[wo]") end
+
 local PLACEMENTS = {
   { id = "env", keys = { "env_vars" }, subject = same,
     fields = function(s) return { env_vars = ("{ %s }"):format(q("V=" .. s)) } end,
@@ -576,20 +570,8 @@ local PLACEMENTS = {
       return { check("exe", rec.exe, norm(exe)), check("cwd", rec.cwd, norm(s .. "/ufesc/current")),
         check("argv[1..]", rec.argv and { table.unpack(rec.argv, 2) }, { "start" }) }
     end },
-  { id = "exeref", keys = { "exec_start", "deploy_dir" }, subject = path_in("exeref"),
-    fields = function(s) return { deploy_dir = q(s), working_dir = q("/"), exec_start = '{ ref.deploy_dir, "/bin/app" }' } end,
-    checks = function(u, s) return { check("ExecStart argv", parsed_command(u, "ExecStart"), { s .. "/bin/app" }) } end,
-    ref = function(s) return ref_service({ line("ExecStart", R.exe(s .. "/bin/app")) }, { exec = true }) end,
-    live = function() return true end,
-    setup = function(s, _, S) S.copies[#S.copies + 1] = norm(s .. "/bin/app") end,
-    live_checks = exe_live_checks(function(s) return s .. "/bin/app" end) },
-  { id = "exeq", keys = { "exec_start", "deploy_dir" }, subject = path_in("exeq"),
-    fields = function(s) return { deploy_dir = q(s), working_dir = q("/"), exec_start = "{ '\"', ref.deploy_dir, '/bin/app\"' }" } end,
-    checks = function(u, s) return { check("ExecStart argv", parsed_command(u, "ExecStart"), { s .. "/bin/app" }) } end,
-    ref = function(s) return ref_service({ line("ExecStart", R.exe(s .. "/bin/app")) }, { exec = true }) end,
-    live = function() return true end,
-    setup = function(s, _, S) S.copies[#S.copies + 1] = norm(s .. "/bin/app") end,
-    live_checks = exe_live_checks(function(s) return s .. "/bin/app" end) },
+  deploy_dir_exe_placement("exeref", '{ ref.deploy_dir, "/bin/app" }'),
+  deploy_dir_exe_placement("exeq", "{ '\"', ref.deploy_dir, '/bin/app\"' }"),
   { id = "release", keys = { "release_name", "exec_start", "exec_stop" }, subject = same,
     fields = function(s, c)
       return { release_system = q("mix"), exec_start = OMIT, working_dir = OMIT, release_name = q(s),
@@ -673,8 +655,13 @@ local PLACEMENTS = {
       for _, k in ipairs(DIR_KINDS) do
         if k.directive then
           local st = G.stats[norm(k.base .. "/" .. s)]
-          t[#t + 1] = check(k.directive .. " created", st and st.mode .. " uid " .. st.uid or "missing",
-            "directory uid " .. G.uid)
+          -- systemd leaves the owner of a configuration directory that
+          -- exists alone, and a value "a/b" makes "a" as root before "a"
+          -- itself may come: only the name is this spec's business there
+          local owner = k.key ~= "configuration"
+          t[#t + 1] = check(k.directive .. " created",
+            st and st.mode .. (owner and " uid " .. st.uid or "") or "missing",
+            "directory" .. (owner and " uid " .. G.uid or ""))
         end
         t[#t + 1] = check(k.env, rec.environ and rec.environ[k.env], k.base .. "/" .. s)
       end
@@ -707,37 +694,10 @@ local PLACEMENTS = {
     live_checks = function(_, s, name, G)
       return { check("journal SYSLOG_IDENTIFIER", G.journal[name] or "no message in the journal", s) }
     end },
-  { id = "rw", keys = { "read_write_paths" }, subject = path_in("rw"),
-    fields = function(s) return { paranoia = q("strict"), read_write_paths = ("{ %s }"):format(q(s)) } end,
-    checks = function(u, s) return { check("ReadWritePaths", field(u, "ReadWritePaths"), norm(s)) } end,
-    ref = function(s) return ref_service({ "ProtectSystem=strict", line("ReadWritePaths", R.path(s)) }) end,
-    live = true,
-    setup = function(s, name, S) S.dirs[#S.dirs + 1] = norm(s); S.mounts[name] = norm(s) end,
-    live_checks = function(rec, s)
-      local m = rec.mounts and rec.mounts[#rec.mounts]
-      return { check("mount at the path", m and m.opts:match("^r[wo]") or "no mount", "rw") }
-    end },
-  { id = "ro", keys = { "read_only_paths" }, subject = path_in("ro"),
-    fields = function(s) return { read_only_paths = ("{ %s }"):format(q(s)) } end,
-    checks = function(u, s) return { check("ReadOnlyPaths", field(u, "ReadOnlyPaths"), norm(s)) } end,
-    ref = function(s) return ref_service({ line("ReadOnlyPaths", R.path(s)) }) end,
-    live = true,
-    setup = function(s, name, S) S.dirs[#S.dirs + 1] = norm(s); S.mounts[name] = norm(s) end,
-    live_checks = function(rec)
-      local m = rec.mounts and rec.mounts[#rec.mounts]
-      return { check("mount at the path", m and m.opts:match("^r[wo]") or "no mount", "ro") }
-    end },
-  { id = "inacc", keys = { "inaccessible_paths" }, subject = path_in("inacc"),
-    fields = function(s) return { paranoia = q("strict"), inaccessible_paths = ("{ %s }"):format(q(s)) } end,
-    checks = function(u, s) return { check("InaccessiblePaths", field(u, "InaccessiblePaths"), norm(s)) } end,
-    ref = function(s) return ref_service({ "ProtectSystem=strict", line("InaccessiblePaths", R.path(s)) }) end,
-    live = true,
-    setup = function(s, name, S) S.dirs[#S.dirs + 1] = norm(s); S.mounts[name] = norm(s) end,
-    live_checks = function(rec)
-      local m = rec.mounts and rec.mounts[#rec.mounts]
-      return { check("mount at the path", m and (m.root:match("/inaccessible/") and "inaccessible" or m.root) or "no mount",
-        "inaccessible") }
-    end },
+  sandbox_path_placement("rw", "read_write_paths", "ReadWritePaths", true, mount_access, "rw"),
+  sandbox_path_placement("ro", "read_only_paths", "ReadOnlyPaths", false, mount_access, "ro"),
+  sandbox_path_placement("inacc", "inaccessible_paths", "InaccessiblePaths", true,
+    function(m) return m.root:match("/inaccessible/") and "inaccessible" or m.root end, "inaccessible"),
   { id = "rwpfx", keys = { "read_write_paths" },
     subject = function(v, i) return ({ "-", "+", "-+" })[i % 3 + 1] .. "/uf-rwpfx/" .. v end,
     extra = { "+-/uf-rwpfx", "--/uf-rwpfx", "++/uf-rwpfx", "-+-/uf-rwpfx" },
@@ -819,16 +779,9 @@ local function service_source(name, fields)
   return "{ " .. table.concat(parts, ", ") .. " }"
 end
 
-local function capture(command)
-  local p = assert(io.popen(command))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
 local function files_under(dir)
   local t = {}
-  for path in capture("find " .. uf.quote(dir) .. " -type f 2>/dev/null"):gmatch("[^\n]+") do t[#t + 1] = path end
+  for path in uf.capture("find " .. uf.quote(dir) .. " -type f 2>/dev/null"):gmatch("[^\n]+") do t[#t + 1] = path end
   return t
 end
 

@@ -15,7 +15,8 @@ function M.quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
-local function capture(command)
+-- The standard output of a shell command.
+function M.capture(command)
   local p = assert(io.popen(command))
   local out = p:read("a")
   p:close()
@@ -28,7 +29,7 @@ function M.sh(command)
 end
 
 function M.tmpdir()
-  return (capture("mktemp -d /tmp/ufspec.XXXXXX"):gsub("\n$", ""))
+  return (M.capture("mktemp -d /tmp/ufspec.XXXXXX"):gsub("\n$", ""))
 end
 
 function M.rm(path)
@@ -79,7 +80,7 @@ end
 -- it exactly as it was. (A folder's own mtime is left out: creating and
 -- removing a temporary file in it changes that, and nothing else.)
 function M.snapshot(dir)
-  return capture(("cd %s 2>/dev/null && find . -type d -printf '%%p %%y %%m\\n' | sort && "
+  return M.capture(("cd %s 2>/dev/null && find . -type d -printf '%%p %%y %%m\\n' | sort && "
     .. "find . ! -type d -printf '%%p %%y %%s %%m %%T@\\n' | sort && "
     .. "find . -type f -exec sha256sum {} + | sort"):format(M.quote(dir)))
 end
@@ -131,7 +132,7 @@ function M.verify(units_dir)
   M.mkdir(root .. "/usr/lib/systemd")
   M.sh(("cp -a /usr/lib/systemd/system %s/usr/lib/systemd/"):format(M.quote(root)))
   local units = {}
-  for name in capture("ls " .. M.quote(units_dir)):gmatch("[^\n]+") do
+  for name in M.capture("ls " .. M.quote(units_dir)):gmatch("[^\n]+") do
     local text = M.read(units_dir .. "/" .. name)
     M.write(root .. "/etc/systemd/system/" .. name, text)
     units[#units + 1] = M.quote(root .. "/etc/systemd/system/" .. name)
@@ -148,29 +149,41 @@ function M.verify(units_dir)
   return code, output
 end
 
--- Splits systemd's printed command line (quote_command_line) into words.
-local function split_command_line(line)
+-- Splits systemd's quote_command_line() output (the dump's "Command
+-- Line:") into words: words quoted with '"' when needed, '\', '"', '`',
+-- '$' backslashed, control characters and invalid UTF-8 C-escaped (\n,
+-- \t, ..., octal).
+function M.split_command_line(text)
   local words, i = {}, 1
-  while i <= #line do
-    local c = line:sub(i, i)
+  while i <= #text do
+    local c = text:sub(i, i)
     if c == " " then
       i = i + 1
     elseif c == '"' then
       local word, j = {}, i + 1
-      while line:sub(j, j) ~= '"' do
-        local ch = line:sub(j, j)
-        if ch == "\\" then
+      while j <= #text and text:sub(j, j) ~= '"' do
+        if text:sub(j, j) == "\\" then
           j = j + 1
-          ch = ({ t = "\t", n = "\n" })[line:sub(j, j)] or line:sub(j, j)
+          local e = text:sub(j, j)
+          local control = ({ a = "\a", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", v = "\v" })[e]
+          if control then
+            word[#word + 1] = control
+          elseif e:match("%d") then -- cescape_char(): other control characters, invalid UTF-8
+            word[#word + 1] = string.char(tonumber(text:sub(j, j + 2), 8))
+            j = j + 2
+          else
+            word[#word + 1] = e
+          end
+        else
+          word[#word + 1] = text:sub(j, j)
         end
-        word[#word + 1] = ch
         j = j + 1
       end
       words[#words + 1] = table.concat(word)
       i = j + 1
     else
-      local j = line:find(" ", i, true) or #line + 1
-      words[#words + 1] = line:sub(i, j - 1)
+      local j = text:find(" ", i, true) or #text + 1
+      words[#words + 1] = text:sub(i, j - 1)
       i = j
     end
   end
@@ -201,7 +214,7 @@ function M.systemd_parse(dir, unit)
       if key == "Environment" then parsed.env[#parsed.env + 1] = value end
       command = line:match("^\t\t%-> (Exec%a+):$") or command
       local argv = line:match("^\t\t\tCommand Line: (.*)$")
-      if argv then parsed.commands[command] = split_command_line(argv) end
+      if argv then parsed.commands[command] = M.split_command_line(argv) end
     end
   end
   p:close()
