@@ -330,3 +330,79 @@ return { app_name = "x", env_vars = { "E=" .. tostring(err):gsub("\n.*", "") } }
     assert.truthy(text:find("no_such_key", 1, true), text)
   end)
 end)
+
+describe("the host's own modules", function()
+  for _, case in ipairs({
+    { "replaced in package.loaded", 'package.loaded["unitforge.template"] = 42' },
+    { "replaced in package.preload", 'package.preload["unitforge.show"] = function() return {} end' },
+    { "behind a replaced require", 'require = function() return "abc" end' },
+    { "asked for by name", 'assert(not pcall(require, "unitforge.hardening"))' },
+    { "and cjson, which bounds neither depth nor memory", 'assert(not pcall(require, "cjson"))' },
+  }) do
+    it("are out of a config's reach: " .. case[1], function()
+      for _, command in ipairs({ "generate", "show" }) do
+        local dir = uf.project(case[2] .. '\nreturn { app_name = "x", paranoia = "strict", systemd_version = 252 }')
+        local r = uf.run({ command, "deploy.lua", "--stdout" }, dir)
+        if command == "show" then r = uf.run({ command, "deploy.lua" }, dir) end
+        uf.rm(dir)
+        assert.are.equal(0, r.code, command .. ": " .. tostring(r.stderr))
+      end
+    end)
+  end
+
+  it("fail cleanly when the config breaks the libraries they use", function()
+    local r = run_failing('table.concat = function() return {} end\nreturn { app_name = "x" }')
+    assert.truthy(r.stderr:find("not text", 1, true), r.stderr)
+  end)
+end)
+
+describe("a limit reached while writing", function()
+  it("is no limit: a run never reports one after it has written units", function()
+    local dir = uf.project([[
+local list = {}
+for i = 1, 400 do list[i] = { app_name = "a" .. i, output_dir = "o" } end
+list[400].hooks = { after_render = function(units)
+  collectgarbage("collect")
+  KEEP = {}
+  local i = 0
+  while collectgarbage("count") * 1024 < 16 * 1024 * 1024 - 40000 do i = i + 1; KEEP[i] = ("x"):rep(2000) .. i end
+  return units
+end }
+return list]])
+    local r = uf.run({ "deploy.lua", "--max-memory", "16" }, dir)
+    local written = uf.capture("ls " .. uf.quote(dir .. "/o") .. " 2>/dev/null | wc -l"):match("%d+")
+    uf.rm(dir)
+    if r.code == 0 then
+      assert.are.equal("400", written)
+    else
+      assert.are.equal(MEMORY_LIMIT, r.stderr)
+      assert.are.equal("0", written)
+    end
+  end)
+end)
+
+describe("a chunk nested deeper than the C stack", function()
+  for _, case in ipairs({
+    { "the config", function() return "return " .. ("{"):rep(300) .. ("}"):rep(300) end, "deploy.lua: C stack overflow" },
+    { "an expression", function() return 'return { app_name = "x", env_vars = { "A=" .. ' .. ("("):rep(300) .. "1"
+      .. (")"):rep(300) .. " } }" end, "deploy.lua: C stack overflow" },
+  }) do
+    it("is refused with a message, naming " .. case[1], function()
+      local r = run_failing(case[2]())
+      assert.truthy(r.stderr:find(case[3], 1, true), r.stderr)
+    end)
+  end
+
+  it("in a template is refused naming the template", function()
+    local r = run_failing('return { app_name = "x" }', { files = {
+      ["rel/templates/systemd/systemd.service.tmpl"] = "<%= " .. ("("):rep(300) .. "1" .. (")"):rep(300) .. " %>\n" } })
+    assert.truthy(r.stderr:find("systemd.service.tmpl: C stack overflow", 1, true), r.stderr)
+  end)
+
+  it("in a module that requires itself is reported, not (null)", function()
+    local r = run_failing('require("selfreq")\nreturn { app_name = "x" }',
+      { files = { ["selfreq.lua"] = 'require("selfreq")\nreturn {}' } })
+    assert.truthy(r.stderr:find("C stack overflow", 1, true), r.stderr)
+    assert.is_nil(r.stderr:find("(null)", 1, true), r.stderr)
+  end)
+end)

@@ -261,3 +261,60 @@ describe("tabs", function()
     end)
   end
 end)
+
+describe("values systemd would drop with a log line", function()
+  for _, case in ipairs({
+    { 'restart_sec = "5 apples"', "restart_sec" }, { 'restart_sec = "s"', "restart_sec" },
+    { 'restart_sec = "5."', "restart_sec" }, { 'restart_sec = "5mins"', "restart_sec" },
+    { 'timeout_start_sec = "1..5"', "timeout_start_sec" }, { 'timeout_start_sec = "-1"', "timeout_start_sec" },
+    { 'limit_core = ""', "limit_core" }, { 'limit_core = "1:2:3"', "limit_core" },
+    { 'limit_nofile = "::"', "limit_nofile" }, { 'limit_nofile = "1:"', "limit_nofile" },
+    { 'unit_after_targets = { ".service" }', "unit_after_targets[1]" },
+    { 'unit_after_targets = { "foo.bar" }', "unit_after_targets[1]" },
+    { 'unit_after_targets = { "@.service" }', "unit_after_targets[1]" },
+    { 'unit_after_targets = { "a@.service" }', "unit_after_targets[1]: is a template" },
+    { 'unit_after_targets = { ("a"):rep(300) .. ".service" }', "unit_after_targets[1]" },
+    { 'runtime_environment_service_script = "s.sh", runtime_environment_unit_after_targets = { "x" }',
+      "runtime_environment_unit_after_targets[1]" },
+  }) do
+    it("refuses " .. case[1], function()
+      refused(service(case[1]), { "deploy.lua: " .. case[2] })
+    end)
+  end
+
+  it("takes what systemd takes, as it reads it", function()
+    local p = parsed(service([[restart_sec = "1min 30s", timeout_start_sec = "5s5", limit_nofile = "1024:4096",
+      limit_core = "infinity", unit_after_targets = { "a@b.service", "network-online.target" }]]))
+    assert.are.same({ "1min 30s" }, p.fields.RestartSec)
+    assert.are.same({ "10s" }, p.fields.TimeoutStartSec)
+  end)
+
+  for _, case in ipairs({
+    { "--/bin/a", "a relative executable" }, { "+!/bin/b", "a relative executable" },
+    { "@@/bin/c x", "a relative executable" }, { "!!!/bin/d", "a relative executable" },
+    { "@/bin/e", "the '@' prefix needs" }, { "-@/bin/g", "the '@' prefix needs" },
+  }) do
+    it("refuses the prefixes systemd refuses: " .. case[1], function()
+      refused(service(('exec_start_pre = { %q }'):format(case[1])), { "deploy.lua: exec_start_pre[1]: " .. case[2] })
+    end)
+  end
+
+  it("takes the prefixes systemd takes", function()
+    local p = parsed(service([[exec_start_pre = { "-@/bin/true true-ish", "!!/bin/true", ":+/bin/true", "-!/bin/true" }]]))
+    assert.truthy(p.text:find("ExecStartPre=!!/bin/true", 1, true), p.text)
+  end)
+
+  it("refuses several commands in exec_start unless the service is oneshot", function()
+    refused(service('release_system = "none", exec_start = "/bin/a ; /bin/b"'),
+      { "deploy.lua: exec_start: systemd takes one command here" })
+    local p = parsed(service('release_system = "none", service_type = "oneshot", exec_start = "/bin/true ; /bin/true x"'))
+    assert.truthy(p.text:find("ExecStart=/bin/true ; /bin/true x", 1, true), p.text)
+  end)
+
+  it("takes any *_directory_base where no directive asks systemd to make the folder", function() -- as mix_systemd
+    local text = uf.unit_text("return { app_name = 'x', systemd_version = 232, dirs = { 'state', 'tmp' }, "
+      .. "state_directory_base = '/srv/st', tmp_directory_base = '/srv/tmp' }")
+    assert.truthy(text:find("Environment=STATE_DIR=/srv/st/x", 1, true), text)
+    assert.truthy(text:find("Environment=TMP_DIR=/srv/tmp/x", 1, true), text)
+  end)
+end)

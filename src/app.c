@@ -192,6 +192,7 @@ static int protected_main(lua_State *L)
     process_services(L, &ctx, render, &pass);
     switch (opts->command) {
     case COMMAND_INIT:
+        limits_pause(L); /* the limits cover the run up to writing */
         template_init(L, pass.configs, opts->force);
         break;
     case COMMAND_SHOW:

@@ -70,13 +70,17 @@ static const char *take_executable(const char **p, char *word)
 }
 
 /* Skips the arguments of one command; stops after a lone ';' (returning
- * 1) or at the end (0). Unclosed quotes make the line invalid (-1). */
-static int skip_arguments(const char **p)
+ * 1) or at the end (0). Unclosed quotes make the line invalid (-1).
+ * *words counts the arguments. */
+static int skip_arguments(const char **p, int *words)
 {
     const char *s = *p;
-    while (*s) {
+    *words = 0;
+    for (;;) {
         while (is_blank(*s))
             s++;
+        if (!*s)
+            break;
         if (s[0] == ';' && (!s[1] || is_blank(s[1]))) {
             *p = s + 1;
             return 1;
@@ -92,12 +96,40 @@ static int skip_arguments(const char **p)
         }
         if (quote)
             return -1;
+        (*words)++;
     }
     *p = s;
     return 0;
 }
 
-const char *command_line_problem(const char *line, long version)
+/* The prefixes systemd takes, as config_parse_exec() takes them: '-', '@',
+ * ':' and '|' once each; '+' or '!' (not both), or "!!"; anything after
+ * that is the path. Returns the path; *argv0 is set for '@'. */
+static const char *take_prefixes(const char *word, int *argv0)
+{
+    int ignore = 0, no_env = 0, shell = 0, privileged = 0, no_setuid = 0, ambient = 0;
+    *argv0 = 0;
+    for (;; word++) {
+        if (*word == '-' && !ignore)
+            ignore = 1;
+        else if (*word == '@' && !*argv0)
+            *argv0 = 1;
+        else if (*word == ':' && !no_env)
+            no_env = 1;
+        else if (*word == '|' && !shell)
+            shell = 1;
+        else if (*word == '+' && !privileged && !no_setuid && !ambient)
+            privileged = 1;
+        else if (*word == '!' && !privileged && !no_setuid && !ambient)
+            no_setuid = 1;
+        else if (*word == '!' && no_setuid && !ambient)
+            no_setuid = 0, ambient = 1;
+        else
+            return word;
+    }
+}
+
+const char *command_line_problem(const char *line, long version, int several)
 {
     size_t size = strlen(line) + 1;
     char *word = malloc(size);
@@ -114,12 +146,19 @@ const char *command_line_problem(const char *line, long version)
             p++;
             continue;
         }
-        commands++;
+        if (++commands > 1 && !several) {
+            problem = "systemd takes one command here (several, separated by ';', only for oneshot services)";
+            break;
+        }
+        int argv0, arguments;
         problem = take_executable(&p, word);
-        if (!problem)
-            problem = command_executable_problem(word + strspn(word, COMMAND_PREFIXES), version);
-        if (!problem && (more = skip_arguments(&p)) < 0)
+        const char *path = problem ? NULL : take_prefixes(word, &argv0);
+        if (path)
+            problem = command_executable_problem(path, version);
+        if (!problem && (more = skip_arguments(&p, &arguments)) < 0)
             problem = "a quote is not closed";
+        if (!problem && argv0 && arguments == 0)
+            problem = "the '@' prefix needs the name the program sees as argv[0] after the executable";
     }
     free(word);
     if (!problem && commands == 0)

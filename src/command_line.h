@@ -10,8 +10,9 @@
 /* The prefix characters an executable may carry. */
 #define COMMAND_PREFIXES "-@:+!|"
 
-/* Why systemd `version` would refuse the command line, or NULL. */
-const char *command_line_problem(const char *line, long version);
+/* Why systemd `version` would refuse the command line, or NULL. Only
+ * where `several` may it hold more than one command (';' between). */
+const char *command_line_problem(const char *line, long version, int several);
 
 /* Why systemd would refuse `path` as an executable (already unquoted,
  * prefixes removed), or NULL. */

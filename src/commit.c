@@ -105,8 +105,51 @@ static int check_subfolder(int dirfd, const struct file_change *ch, char *error,
     return 0;
 }
 
+/* For sorting changes by folder (its identity, as locked) and name; qsort
+ * takes no context, and a run sorts once, in one thread. */
+static const struct commit *sorting;
+static const struct file_change *sorted_changes;
+
+static int compare_targets(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    if (sorting->folder_of[i] != sorting->folder_of[j])
+        return sorting->folder_of[i] < sorting->folder_of[j] ? -1 : 1;
+    return strcmp(sorted_changes[i].name, sorted_changes[j].name);
+}
+
+/* Two changes that are one file, through different spellings of its
+ * folder (a symbolic link, "..") that no text comparison sees. */
+static int find_same_file(const struct commit *c, const struct file_change *changes, size_t n, char *error,
+                          size_t size)
+{
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        snprintf(error, size, "not enough memory to write the units" NOTHING_WRITTEN);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    sorting = c;
+    sorted_changes = changes;
+    qsort(order, n, sizeof *order, compare_targets);
+    int result = 0;
+    for (size_t k = 1; k < n && result == 0; k++)
+        if (compare_targets(&order[k - 1], &order[k]) == 0) {
+            const struct file_change *a = &changes[order[k - 1]], *b = &changes[order[k]];
+            snprintf(error, size, "%s/%s and %s/%s are one file: two units of this run would land on it" NOTHING_WRITTEN,
+                     a->folder, a->name, b->folder, b->name);
+            result = COMMIT_CONFLICT;
+        }
+    free(order);
+    return result;
+}
+
 int commit_compare(struct commit *c, struct file_change *changes, size_t n, char *error, size_t size)
 {
+    int same = find_same_file(c, changes, n, error, size);
+    if (same != 0)
+        return same;
     for (size_t i = 0; i < n; i++) {
         struct file_change *ch = &changes[i];
         int dirfd = c->folders.items[c->folder_of[i]].fd;

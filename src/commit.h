@@ -32,7 +32,10 @@ struct commit {
 int commit_begin(struct commit *c, const struct file_change *changes, size_t n, char *error, size_t size);
 
 /* Sets each change's state from the file on disk. Fails when one cannot
- * be read or something that is not a file is where it must go. */
+ * be read or something that is not a file is where it must go, and with
+ * COMMIT_CONFLICT when two changes are one file (two spellings of a
+ * folder: a symbolic link, ".."). */
+#define COMMIT_CONFLICT (-2)
 int commit_compare(struct commit *c, struct file_change *changes, size_t n, char *error, size_t size);
 
 /* Writes every change whose state is not FILE_SAME, all or none. */

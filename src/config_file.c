@@ -62,10 +62,11 @@ void config_file_load(lua_State *L, const char *path, const char *env)
         failure_raise(L, EXIT_USAGE, "%s", lua_tostring(L, -1));
     if (status != LUA_OK) {
         /* syntax errors name file and line already; a refused binary
-         * chunk does not */
-        const char *msg = lua_tostring(L, -1);
-        if (msg && strncmp(msg, path, strlen(path)) != 0)
-            failure_raise(L, EXIT_INVALID_CONFIG, "%s: %s", path, msg);
+         * chunk does not, and a parser that ran out of C stack raised
+         * through the message handler, which made a failure of it */
+        const char *msg = failure_message(L, -1);
+        if (!msg || strncmp(msg, path, strlen(path)) != 0)
+            failure_raise(L, EXIT_INVALID_CONFIG, "%s: %s", path, msg ? msg : "cannot be read");
         failure_raise_top(L, EXIT_INVALID_CONFIG);
     }
     call_protected(L, 0);

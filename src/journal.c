@@ -274,7 +274,8 @@ static int fail(char *error, size_t size, const char *what, const char *folder, 
 
 /* Puts one temporary file of a committed run in place, making its
  * drop-in folder first if it is missing (and only then: a folder a user
- * removed since is not made again for nothing). */
+ * removed since is not made again for nothing). A drop-in folder that is
+ * a symbolic link is not followed. */
 static int finish_rename(int dirfd, const struct journal_rename *r)
 {
     struct stat st;
@@ -284,10 +285,22 @@ static int finish_rename(int dirfd, const struct journal_rename *r)
     if (slash) {
         char sub[256];
         snprintf(sub, sizeof sub, "%.*s", (int)(slash - r->target), r->target);
+        if (fstatat(dirfd, sub, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            return -1;
+        }
         if (mkdirat(dirfd, sub, 0755) != 0 && errno != EEXIST)
             return -1;
     }
     return renameat(dirfd, r->temp, dirfd, r->target);
+}
+
+/* Whether `path` is `folder` or a folder above it: the only folders a
+ * run can have made for it, and so the only ones an undo removes. */
+static int is_self_or_above(const char *path, const char *folder)
+{
+    size_t len = strlen(path);
+    return strncmp(path, folder, len) == 0 && (folder[len] == '\0' || folder[len] == '/');
 }
 
 /* Finishes (committed) or undoes one folder's part of a run, then
@@ -306,7 +319,8 @@ static int settle(int dirfd, const char *folder, const struct parsed *p, int com
     for (size_t i = p->nsubfolders; !committed && i-- > 0;)
         unlinkat(dirfd, p->subfolders[i], AT_REMOVEDIR); /* only where the undo left it empty */
     for (size_t i = p->ncreated; !committed && i-- > 0;)
-        rmdir(p->created[i]);
+        if (is_self_or_above(p->created[i], folder))
+            rmdir(p->created[i]);
     return 0;
 }
 
@@ -328,7 +342,13 @@ static int lock_run_folder(const char *path, int primary_fd)
 static int settle_from_primary(int fd, const char *path, const struct parsed *p, char *error, size_t size)
 {
     int committed = p->whole && !p->damaged && marker_names(fd, p->run);
+    struct stat self;
+    if (fstat(fd, &self) != 0)
+        return fail(error, size, "read", path, "");
     for (size_t i = 0; p->run && i < p->nsecondaries; i++) {
+        struct stat st;
+        if (stat(p->secondaries[i], &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+            continue; /* the primary itself: a journal no run of ours wrote */
         int other = lock_run_folder(p->secondaries[i], fd);
         if (other < 0) {
             if (errno == ENOENT)

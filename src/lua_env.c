@@ -41,9 +41,64 @@ static void register_preloads(lua_State *L)
         lua_pushcclosure(L, load_embedded_module, 1);
         lua_setfield(L, -2, m->name);
     }
-    lua_pushcfunction(L, luaopen_cjson);
-    lua_setfield(L, -2, "cjson");
     lua_pop(L, 1);
+}
+
+/* The module every config sees as the global `unitforge`. */
+#define PUBLIC_MODULE "unitforge"
+
+/* Registry key of the host's own modules (all embedded ones but
+ * PUBLIC_MODULE, and cjson for show --json), kept out of the config's
+ * reach: a config that replaced or changed one could make the host run
+ * what it does not expect, and cjson's C code neither limits its depth
+ * nor allocates from the bounded state. Those that `require` each other
+ * are loaded before the config runs, while `require` is Lua's own; the
+ * rest (show and cjson, which only `show` needs) when first asked for,
+ * straight from the binary. */
+static const char host_modules_key;
+static const char *const modules_loaded_first[] = {"unitforge.hardening", "unitforge.template", NULL};
+
+static void load_host_modules(lua_State *L)
+{
+    lua_newtable(L); /* host */
+    for (const char *const *name = modules_loaded_first; *name; name++) {
+        lua_getglobal(L, "require");
+        lua_pushstring(L, *name);
+        lua_call(L, 1, 1); /* our own module: under the run's protection */
+        lua_setfield(L, -2, *name);
+    }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &host_modules_key);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    for (const struct embedded_file *m = embedded_modules; m->name; m++) {
+        if (strcmp(m->name, PUBLIC_MODULE) == 0)
+            continue;
+        lua_pushnil(L);
+        lua_setfield(L, -2, m->name);
+        lua_pushnil(L);
+        lua_setfield(L, -3, m->name);
+    }
+    lua_pop(L, 2);
+}
+
+void lua_env_require(lua_State *L, const char *module)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &host_modules_key);
+    if (lua_getfield(L, -1, module) == LUA_TNIL) {
+        lua_pop(L, 1);
+        if (strcmp(module, "cjson") == 0) {
+            lua_pushcfunction(L, luaopen_cjson);
+        } else {
+            if (!embedded_find(embedded_modules, module))
+                luaL_error(L, "unitforge's own module %s is missing", module);
+            lua_pushstring(L, module);
+            lua_pushcclosure(L, load_embedded_module, 1);
+        }
+        lua_call(L, 0, 1);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, module);
+    }
+    lua_remove(L, -2);
 }
 
 /* Modules beside the config (and in its lua/ folder) come first, so a
@@ -61,16 +116,11 @@ static void set_search_paths(lua_State *L, const char *config_dir)
     lua_pop(L, 1);
 }
 
-void lua_env_require(lua_State *L, const char *module)
-{
-    lua_getglobal(L, "require");
-    lua_pushstring(L, module);
-    lua_call(L, 1, 1);
-}
-
 static void install_helper_module(lua_State *L)
 {
-    lua_env_require(L, "unitforge");
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, PUBLIC_MODULE);
+    lua_call(L, 1, 1);
     lua_pushliteral(L, UNITFORGE_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "unitforge");
@@ -207,7 +257,7 @@ static int search_text_module(lua_State *L)
         }
         if (!missing)
             return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, candidate,
-                              lua_tostring(L, -1));
+                              failure_message(L, -1)); /* a message handler may have made it a failure */
         lua_pop(L, 1);
         lua_pushfstring(L, "\n\tno file '%s'", candidate);
         lua_remove(L, -2);
@@ -375,6 +425,7 @@ void lua_env_setup(lua_State *L, const char *config_dir, const char *env)
     lua_pushstring(L, env);
     lua_setglobal(L, "env");
     install_helper_module(L);
+    load_host_modules(L);
     restrict_libraries(L);
     hide_library_metatables(L);
     make_globals_strict(L);

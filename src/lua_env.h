@@ -9,7 +9,8 @@
  * unitforge. */
 void lua_env_setup(lua_State *L, const char *config_dir, const char *env);
 
-/* Requires a module (embedded or found on the path); pushes its value. */
+/* Pushes one of the host's own modules (unitforge.template, .show,
+ * .hardening, cjson), which no config can reach or change. */
 void lua_env_require(lua_State *L, const char *module);
 
 #endif

@@ -5,6 +5,7 @@
 #include "commit.h"
 #include "file_io.h"
 #include "journal.h"
+#include "unit_name.h"
 #include "unit_value.h"
 #include "problems.h"
 
@@ -15,16 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* systemd's UNIT_NAME_MAX */
-#define UNIT_NAME_MAX 255
-
-static const char *const unit_suffixes[] = {
-    ".service", ".socket", ".device", ".mount", ".automount", ".swap", ".target",
-    ".path", ".timer", ".slice", ".scope", NULL,
-};
-
-static const char *unit_name_problem(const char *name);
 
 /* A drop-in, UNIT.d/FILE.conf, is the one name with a folder in it. */
 static const char *drop_in_problem(const char *name, const char *slash)
@@ -44,31 +35,14 @@ static const char *drop_in_problem(const char *name, const char *slash)
     for (const char *p = file; *p; p++)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
             return "is a drop-in whose file name has characters other than letters, digits and \"-_.\"";
-    return unit_name_problem(unit);
+    return unit_name_problem(unit, UNIT_NAME_TEMPLATE_OK);
 }
 
-/* The rules of systemd's unit_name_is_valid() for plain and instance
- * names: [A-Za-z0-9:_.\-@] (plus '\\' for escapes), one known suffix. */
-static const char *unit_name_problem(const char *name)
+/* A unit file's name: a unit (a template too), or a drop-in of one. */
+static const char *file_name_problem(const char *name)
 {
     const char *slash = strchr(name, '/');
-    if (slash)
-        return drop_in_problem(name, slash);
-    size_t len = strlen(name);
-    if (len == 0 || len > UNIT_NAME_MAX)
-        return "must be 1 to 255 characters";
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strstr(name, ".."))
-        return "must not contain '..'";
-    for (const char *p = name; *p; p++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@", *p))
-            return "may only contain letters, digits and \":-_.\\@\"";
-    const char *dot = strrchr(name, '.');
-    if (!dot || dot == name)
-        return "needs a name before a unit type suffix such as .service";
-    for (const char *const *s = unit_suffixes; *s; s++)
-        if (strcmp(dot, *s) == 0)
-            return NULL;
-    return "does not end in a systemd unit type (.service, .path, .timer, ...)";
+    return slash ? drop_in_problem(name, slash) : unit_name_problem(name, UNIT_NAME_TEMPLATE_OK);
 }
 
 /* dir/name with repeated slashes, "." components and a trailing slash
@@ -113,7 +87,7 @@ static void check_unit(lua_State *L, int unit, int seen, struct problems *p, con
         problems_add(L, p, "%s: a unit needs a name, a folder and a text", config);
     } else if (strlen(name) != name_len) {
         problems_add(L, p, "%s: unit name '%s' contains a NUL byte", config, name);
-    } else if ((problem = unit_name_problem(name))) {
+    } else if ((problem = file_name_problem(name))) {
         problems_add(L, p, "%s: unit name '%s' %s", config, name, problem);
     } else if ((problem = unit_value_check_text(text, len, &line))) {
         problems_add(L, p, "%s: unit %s, line %d: %s", config, name, line, problem);
@@ -251,7 +225,7 @@ static void write_changes(lua_State *L, struct file_change *changes, lua_Integer
         result = commit_write(&commit, changes, (size_t)n, error, sizeof error);
     commit_end(&commit, result != 0);
     if (result != 0)
-        failure_raise(L, EXIT_IO, "%s", error);
+        failure_raise(L, result == COMMIT_CONFLICT ? EXIT_INVALID_CONFIG : EXIT_IO, "%s", error);
 }
 
 void output_emit(lua_State *L, int units, const struct options *opts)

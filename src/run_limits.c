@@ -29,6 +29,10 @@ static volatile sig_atomic_t clock_state;
 /* Written before the clock starts, so the handler only has to write(2). */
 static char time_message[256];
 
+/* The handler's copy of "the memory limit was reached first", so that a
+ * run stuck after reaching it ends with its message. */
+static volatile sig_atomic_t memory_reached;
+
 static const char memory_message[] =
     "stopped: the config used more than its memory limit (unbounded data?); raise the limit with --max-memory";
 
@@ -43,8 +47,12 @@ static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
         return NULL;
     }
     if (new_size > old_size && new_size - old_size > limits->max_bytes - limits->used_bytes) {
-        if (limits->hit == LIMIT_NONE)
+        /* while writing, a refusal is an ordinary memory error: the run
+         * has got past the point where the config's limits apply */
+        if (limits->hit == LIMIT_NONE && limits->counting) {
             limits->hit = LIMIT_MEMORY;
+            memory_reached = 1;
+        }
         return NULL;
     }
     void *block = realloc(ptr, new_size);
@@ -100,7 +108,7 @@ static void on_alarm(int signal_number)
     } else if (clock_state == CLOCK_EXPIRED) {
         /* Lua did not get control back: C code or a read is stuck.
          * Nothing has been written yet, so ending here is safe. */
-        const char *parts[] = {"unitforge: ", time_message, "\n"};
+        const char *parts[] = {"unitforge: ", memory_reached ? memory_message : time_message, "\n"};
         for (size_t i = 0; i < 3; i++) {
             ssize_t ignored = write(STDERR_FILENO, parts[i], strlen(parts[i]));
             (void)ignored;
@@ -109,8 +117,10 @@ static void on_alarm(int signal_number)
     }
 }
 
-static void start_clock(double seconds)
+static void start_clock(struct limits *limits)
 {
+    double seconds = limits->max_seconds;
+    limits->counting = 1;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_alarm;
@@ -121,9 +131,10 @@ static void start_clock(double seconds)
     set_timer((long)(seconds * 1e6));
 }
 
-static void stop_clock(void)
+static void stop_clock(struct limits *limits)
 {
     clock_state = CLOCK_STOPPED;
+    limits->counting = 0;
     set_timer(0);
 }
 
@@ -131,6 +142,8 @@ lua_State *limits_new_state(struct limits *limits)
 {
     limits->used_bytes = 0;
     limits->hit = LIMIT_NONE;
+    limits->counting = 0;
+    memory_reached = 0;
     snprintf(time_message, sizeof time_message,
              "stopped after %d s: the config, a function, filter, hook or template runs too long "
              "(an endless loop, a read that never ends?); raise the limit with --timeout",
@@ -140,7 +153,7 @@ lua_State *limits_new_state(struct limits *limits)
         /* a run makes many short-lived tables per service and keeps few */
         lua_gc(L, LUA_GCGEN, 0, 0);
         lua_sethook(L, limit_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
-        start_clock(limits->max_seconds);
+        start_clock(limits);
     }
     return L;
 }
@@ -148,7 +161,7 @@ lua_State *limits_new_state(struct limits *limits)
 void limits_stop(lua_State *L)
 {
     record_expired_clock(limits_of(L));
-    stop_clock();
+    stop_clock(limits_of(L));
 }
 
 void limits_pause(lua_State *L)
@@ -159,7 +172,7 @@ void limits_pause(lua_State *L)
 
 void limits_resume(lua_State *L)
 {
-    start_clock(limits_of(L)->max_seconds);
+    start_clock(limits_of(L));
 }
 
 void limits_close_state(lua_State *L)

@@ -20,6 +20,7 @@ struct limits {
     double max_seconds;  /* run time until writing starts */
     size_t used_bytes;
     enum limit_hit hit;  /* the first limit reached; it stays reached */
+    int counting;        /* limits are reached only while the clock runs */
 };
 
 #define LIMITS_DEFAULT_MIB 512

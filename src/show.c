@@ -75,6 +75,11 @@ void show_configs(lua_State *L, int configs, int origins, int exposures, int jso
     }
     lua_env_require(L, "cjson");
     lua_call(L, 2, 1);
+    /* the module is ours, but the string and table functions it calls
+     * are the config's to change */
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "show: the output is a %s, not text (did the config change the string or table library?)",
+                   luaL_typename(L, -1));
     fputs(lua_tostring(L, -1), stdout);
     lua_pop(L, 2);
 }

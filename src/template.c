@@ -242,8 +242,14 @@ void template_compile(lua_State *L, const char *chunkname, const char *text, siz
         failure_raise(L, EXIT_INVALID_CONFIG, "%s:%s", shown, lua_tostring(L, -1));
     size_t code_len;
     const char *code = lua_tolstring(L, -1, &code_len);
-    if (luaL_loadbufferx(L, code, code_len, chunkname, "t") != LUA_OK)
-        failure_raise(L, EXIT_INVALID_CONFIG, "template %s", lua_tostring(L, -1));
+    if (luaL_loadbufferx(L, code, code_len, chunkname, "t") != LUA_OK) {
+        /* a syntax error names the template and line; running out of C
+         * stack (nesting too deep) names nothing */
+        const char *msg = failure_message(L, -1);
+        if (msg && strncmp(msg, shown, strlen(shown)) == 0)
+            failure_raise(L, EXIT_INVALID_CONFIG, "template %s", msg);
+        failure_raise(L, EXIT_INVALID_CONFIG, "template %s: %s", shown, msg ? msg : "cannot be compiled");
+    }
     lua_remove(L, -2);
     lua_pushvalue(L, env_index);
     if (!lua_setupvalue(L, -2, 1))

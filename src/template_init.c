@@ -10,23 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Writes the built-in templates into `dir`, keeping edited ones unless
- * `force`; all of them or none. */
-static void init_folder(lua_State *L, const char *dir, int force)
+/* Writes `files` (each template of each folder), keeping edited ones
+ * unless `force`: all of them or none, in one commit. `kept` receives
+ * which were kept. */
+static void write_templates(lua_State *L, struct file_change *files, size_t n, int *kept, int force)
 {
-    enum { COUNT = 8 };
-    struct file_change files[COUNT] = {{0}};
-    size_t n = 0;
-    for (const char *const *name = render_template_names; *name && n < COUNT; name++, n++) {
-        const struct embedded_file *builtin = embedded_find(embedded_templates, *name);
-        files[n] = (struct file_change){dir, *name, builtin->data, builtin->len, 0, FILE_ABSENT};
-    }
     struct commit commit;
     char error[8192];
     int result = commit_begin(&commit, files, n, error, sizeof error);
     if (result == 0)
         result = commit_compare(&commit, files, n, error, sizeof error);
-    int kept[COUNT] = {0};
     for (size_t i = 0; result == 0 && i < n; i++)
         if (files[i].state == FILE_DIFFERENT && !force)
             kept[i] = 1, files[i].state = FILE_SAME;
@@ -35,27 +28,59 @@ static void init_folder(lua_State *L, const char *dir, int force)
     commit_end(&commit, result != 0);
     if (result != 0)
         failure_raise(L, EXIT_IO, "%s", error);
-    for (size_t i = 0; i < n; i++) {
-        const char *verb = kept[i] ? "kept" : files[i].state == FILE_SAME ? "unchanged"
-                                   : files[i].state == FILE_ABSENT   ? "created" : "updated";
-        printf("%s %s/%s%s\n", verb, dir, render_template_names[i], kept[i] ? " (edited; --force overwrites it)" : "");
+}
+
+/* Pushes the distinct templates_dir folders of the configs, as a list. */
+static void push_folders(lua_State *L, int configs)
+{
+    lua_newtable(L);
+    int list = lua_gettop(L);
+    lua_newtable(L); /* folder -> true: services may share one */
+    int seen = lua_gettop(L);
+    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
+        lua_rawgeti(L, configs, i);
+        if (lua_getfield(L, -1, "templates_dir") == LUA_TSTRING) {
+            const char *dir = lua_tostring(L, -1);
+            if (lua_getfield(L, seen, dir) == LUA_TNIL) {
+                lua_pushboolean(L, 1);
+                lua_setfield(L, seen, dir);
+                lua_pushvalue(L, -2);
+                lua_rawseti(L, list, (lua_Integer)lua_rawlen(L, list) + 1);
+            }
+        }
+        lua_settop(L, seen);
     }
+    lua_pop(L, 1);
 }
 
 void template_init(lua_State *L, int configs, int force)
 {
     configs = lua_absindex(L, configs);
-    lua_newtable(L); /* folders already done: services may share one */
-    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
-        lua_rawgeti(L, configs, i);
-        lua_getfield(L, -1, "templates_dir");
+    push_folders(L, configs);
+    int folders = lua_gettop(L);
+    size_t templates = 0, nfolders = (size_t)lua_rawlen(L, folders);
+    while (render_template_names[templates])
+        templates++;
+    size_t n = nfolders * templates;
+    struct file_change *files = lua_newuserdatauv(L, sizeof *files * (n ? n : 1), 0);
+    int *kept = lua_newuserdatauv(L, sizeof *kept * (n ? n : 1), 0);
+    for (size_t f = 0; f < nfolders; f++) {
+        lua_rawgeti(L, folders, (lua_Integer)f + 1);
         const char *dir = lua_tostring(L, -1);
-        if (dir && lua_getfield(L, -3, dir) == LUA_TNIL) {
-            init_folder(L, dir, force);
-            lua_pushboolean(L, 1);
-            lua_setfield(L, -5, dir);
+        lua_pop(L, 1); /* the list keeps it alive */
+        for (size_t t = 0; t < templates; t++) {
+            const struct embedded_file *builtin = embedded_find(embedded_templates, render_template_names[t]);
+            files[f * templates + t] = (struct file_change){dir, render_template_names[t], builtin->data,
+                                                            builtin->len, 0, FILE_ABSENT};
+            kept[f * templates + t] = 0;
         }
-        lua_pop(L, dir ? 3 : 2);
     }
-    lua_pop(L, 1);
+    write_templates(L, files, n, kept, force);
+    for (size_t i = 0; i < n; i++) {
+        const char *verb = kept[i] ? "kept" : files[i].state == FILE_SAME ? "unchanged"
+                                   : files[i].state == FILE_ABSENT   ? "created" : "updated";
+        printf("%s %s/%s%s\n", verb, files[i].folder, files[i].name,
+               kept[i] ? " (edited; --force overwrites it)" : "");
+    }
+    lua_pop(L, 3);
 }

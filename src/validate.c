@@ -4,6 +4,7 @@
 #include "escape.h"
 #include "keys.h"
 #include "path_rules.h"
+#include "unit_name.h"
 #include "unit_value.h"
 
 #include <lauxlib.h>
@@ -70,10 +71,65 @@ static const char *check_raw_value(const char *s)
     return NULL;
 }
 
+/* systemd's parse_sec() units, in the order it tries them: the first
+ * that the text starts with is taken ("5mins" is 5 min, then "s" alone,
+ * which is no number). */
+static const char *const time_units[] = {
+    "seconds", "second", "sec", "s", "minutes", "minute", "min", "months", "month", "M", "msec", "ms", "m",
+    "hours", "hour", "hr", "h", "days", "day", "d", "weeks", "week", "w", "years", "year", "y",
+    "usec", "us", "\xc2\xb5s", "\xce\xbcs", NULL,
+};
+
+/* One "<number>[ ][unit]" of a time span; returns what follows it, or
+ * NULL when it is not one. */
+static const char *time_span_part(const char *s)
+{
+    size_t whole = strspn(s, "0123456789");
+    s += whole;
+    if (*s == '.') {
+        size_t fraction = strspn(s + 1, "0123456789");
+        if (fraction == 0)
+            return NULL;
+        s += 1 + fraction;
+    } else if (whole == 0) {
+        return NULL;
+    }
+    s += strspn(s, " \t");
+    for (const char *const *unit = time_units; *unit; unit++)
+        if (strncmp(s, *unit, strlen(*unit)) == 0)
+            return s + strlen(*unit);
+    return s;
+}
+
 static const char *check_time_span(const char *s)
 {
-    if (!*s || strspn(s, "0123456789. abcdefghijklmnopqrstuvwxyz") != strlen(s))
-        return "expected seconds or a systemd time span such as \"5s\" or \"1min 30s\"";
+    const char *problem = "expected seconds or a systemd time span such as \"5s\" or \"1min 30s\"";
+    s += strspn(s, " \t");
+    if (strcmp(s, "infinity") == 0)
+        return NULL;
+    if (!*s)
+        return problem;
+    while (*s) {
+        if (!(s = time_span_part(s)))
+            return problem;
+        s += strspn(s, " \t");
+    }
+    return NULL;
+}
+
+static int is_limit_value(const char *s, size_t len)
+{
+    return (len == 8 && strncmp(s, "infinity", 8) == 0) ||
+           (len > 0 && len <= 19 && strspn(s, "0123456789") >= len);
+}
+
+/* LimitNOFILE= and LimitCORE=: a count or "infinity", or SOFT:HARD. */
+static const char *check_limit(const char *s)
+{
+    const char *colon = strchr(s, ':');
+    size_t first = colon ? (size_t)(colon - s) : strlen(s);
+    if (!is_limit_value(s, first) || (colon && !is_limit_value(colon + 1, strlen(colon + 1))))
+        return "expected a whole number or \"infinity\", or SOFT:HARD of those";
     return NULL;
 }
 
@@ -94,13 +150,6 @@ static const char *check_env_file(const char *s)
     return path_absolute_problem(s + (s[0] == '-'));
 }
 
-static const char *check_limit(const char *s)
-{
-    if (strcmp(s, "infinity") != 0 && strspn(s, "0123456789:") != strlen(s))
-        return "expected a number or \"infinity\"";
-    return NULL;
-}
-
 static const char *check_format(const struct key_spec *spec, const char *s, const char **detail)
 {
     switch (spec->format) {
@@ -115,8 +164,7 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
         return *s && all_chars_in(s, "_.:-") && !strstr(s, "..")
                    ? NULL : "expected a name of letters, digits and _ . : -";
     case FORMAT_UNIT_NAME:
-        return *s && all_chars_in(s, "_.:-@\\") && strchr(s, '.') && !strstr(s, "..")
-                   ? NULL : "expected a unit name such as redis.service";
+        return unit_name_problem(s, 0);
     case FORMAT_USER_NAME:
         return check_user_name(s);
     case FORMAT_ABSOLUTE_PATH:
@@ -573,31 +621,35 @@ static void check_command_prefixes(lua_State *L, struct problems *p, const char 
 }
 
 /* A command line as systemd will split it: prefixes the target knows,
- * an executable it accepts, quotes that close. */
+ * an executable it accepts, quotes that close, one command where only
+ * one may be. */
 static void check_command_value(lua_State *L, struct problems *p, const char *prefix, const char *where, int index,
-                                lua_Integer version)
+                                lua_Integer version, int several)
 {
     const char *command = lua_tostring(L, index);
     const char *word = command + strspn(command, " \t");
     check_command_prefixes(L, p, prefix, where, word, version);
-    const char *problem = command_line_problem(command, (long)version);
+    const char *problem = command_line_problem(command, (long)version, several);
     if (problem)
         report(L, p, prefix, where, keys_find("exec_start"), problem, NULL, index);
 }
 
 static void check_commands(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
 {
+    /* ExecStart= takes one command, but for oneshot services */
+    const char *type = string_field(L, cfg, "service_type");
+    int oneshot = type && strcmp(type, "oneshot") == 0;
     static const char *const scalar_keys[] = {"exec_start", "exec_stop", "exec_start_wrap", NULL};
     for (const char *const *k = scalar_keys; *k; k++) {
         if (lua_getfield(L, cfg, *k) == LUA_TSTRING)
-            check_command_value(L, p, prefix, *k, -1, version);
+            check_command_value(L, p, prefix, *k, -1, version, oneshot || strcmp(*k, "exec_stop") == 0);
         lua_pop(L, 1);
     }
     lua_getfield(L, cfg, "exec_start_pre");
     for (lua_Integer i = 1; lua_type(L, -1) == LUA_TTABLE && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             const char *where = lua_pushfstring(L, "exec_start_pre[%d]", (int)i);
-            check_command_value(L, p, prefix, where, -2, version);
+            check_command_value(L, p, prefix, where, -2, version, 1);
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
@@ -630,18 +682,19 @@ static void check_service_type(lua_State *L, struct problems *p, const char *pre
                      prefix, restart);
 }
 
-/* A ':' in a directory name can be escaped from systemd 250, which reads
- * an unescaped one as "directory:symlink"; older versions differ in how
- * they take it, so it is refused for them. */
-static void check_directory_colons(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
+/* The *Directory= names: a ':' in one can be escaped only from systemd
+ * 250, which reads an unescaped one as "directory:symlink" (older
+ * versions differ in how they take it). */
+static void check_directories(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
 {
-    static const char *const names[] = {"runtime_directory", "configuration_directory", "logs_directory",
-                                        "state_directory", "cache_directory", NULL};
-    for (const char *const *name = names; version < 250 && *name; name++) {
-        const char *value = key_is_written(L, cfg, *name) ? string_field(L, cfg, *name) : NULL;
+    static const char *const kinds[] = {"runtime", "configuration", "logs", "state", "cache", NULL};
+    for (const char *const *kind = kinds; version < 250 && *kind; kind++) {
+        const char *name = lua_pushfstring(L, "%s_directory", *kind);
+        const char *value = key_is_written(L, cfg, name) ? string_field(L, cfg, name) : NULL;
+        lua_pop(L, 1);
         if (value && strchr(value, ':'))
-            problems_add(L, p, "%s%s: a ':' in a directory name needs systemd_version >= 250, target is %d", prefix,
-                         *name, (int)version);
+            problems_add(L, p, "%s%s_directory: a ':' in a directory name needs systemd_version >= 250, target is %d",
+                         prefix, *kind, (int)version);
     }
 }
 
@@ -667,6 +720,6 @@ void validate_service(lua_State *L, int raw, int cfg, int origins, const char *p
         problems_add(L, p, "%ssystemd_version: expected a version number such as 247, got %d", prefix, (int)version);
     check_service_type(L, p, prefix, cfg, version);
     check_commands(L, p, prefix, cfg, version);
-    check_directory_colons(L, p, prefix, cfg, version);
+    check_directories(L, p, prefix, cfg, version);
     assert(lua_gettop(L) == top);
 }

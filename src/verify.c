@@ -133,6 +133,11 @@ static void add_stubs(struct stubs *stubs, const char *text, size_t len)
         const char *eq = memchr(line, '=', (size_t)(end - line));
         if (eq && strncmp(line, "Exec", 4) == 0) {
             char *path = command_path(eq + 1, (size_t)(end - eq - 1));
+            for (size_t i = 0; path && i < stubs->count; i++)
+                if (strcmp(stubs->paths[i], path) == 0) {
+                    free(path); /* ExecStart= and ExecStop= run one program */
+                    path = NULL;
+                }
             if (path && stubs->count == stubs->capacity) {
                 size_t capacity = stubs->capacity ? stubs->capacity * 2 : 16;
                 char **bigger = realloc(stubs->paths, capacity * sizeof *bigger);
