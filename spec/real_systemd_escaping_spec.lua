@@ -34,8 +34,11 @@ local container = require("container")
 local nasty = require("nasty")
 
 local SEED = tonumber(os.getenv("UF_ESC_SEED") or "") or os.time()
-local COUNT = tonumber(os.getenv("UF_ESC_COUNT") or "") or 160
-local LIVE = tonumber(os.getenv("UF_ESC_LIVE") or "") or 40
+-- Under valgrind (make valgrind) every run costs a second or more: fewer
+-- random values, the same placements and fixed lists.
+local SLOW = uf.wrapper:find("valgrind", 1, true) ~= nil
+local COUNT = tonumber(os.getenv("UF_ESC_COUNT") or "") or (SLOW and 12 or 160)
+local LIVE = tonumber(os.getenv("UF_ESC_LIVE") or "") or (SLOW and 4 or 40)
 local SABOTAGE = os.getenv("UF_ESC_SABOTAGE")
 local REPORT = os.getenv("UF_ESC_REPORT")
 local ARGV_DUMP = "/usr/local/bin/argv-dump"
@@ -1186,7 +1189,9 @@ local PLACEMENT_DIRECTIVES = {
   flags = "^PathModified=", rtenv = "^ExecStart=", root = "^RootDirectory=",
 }
 
-local ONLY = os.getenv("UF_ESC_ONLY") -- a debugging aid: "env,dirs" checks only those placements
+-- a debugging aid: "env,dirs" checks only those placements; under
+-- valgrind, one placement of each family (the full set runs in make test)
+local ONLY = os.getenv("UF_ESC_ONLY") or (SLOW and "env,argref,exebase,dirs,wd,envfile" or nil)
 if ONLY then
   local keep = {}
   for _, pl in ipairs(PLACEMENTS) do
