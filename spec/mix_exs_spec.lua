@@ -616,3 +616,185 @@ describe("mix.exs that cannot be read", function()
     assert.truthy(r.stdout:find("Description=shop service\n", 1, true))
   end)
 end)
+
+-- A module body runs as it compiles, so it can make project/0 return
+-- other than what its text says. In each case below a plain reading of
+-- the text finds `:decoy` where Mix (1.14, `Mix.Project.in_project`)
+-- sees `:real` or fails to load the project; all are app_name errors.
+local function project_module(body, above)
+  return (above or "") .. "defmodule Foo.MixProject do\n  use Mix.Project\n\n" .. body .. "end\n"
+end
+
+local function app_attr(between)
+  return project_module("  @app :decoy\n" .. between .. "  def project, do: [app: @app, version: \"0.1.0\"]\n")
+end
+
+-- Defines `name` of `Helper` above the module: a macro whose expansion is
+-- `body`.
+local function helper_macro(name, body)
+  return "defmodule Helper do\n  defmacro " .. name .. " do\n    quote do\n      " .. body
+    .. "\n    end\n  end\nend\n\n"
+end
+
+local DECOY_PROJECT = "  def project, do: [app: :decoy]\n"
+
+local UNSEEN = {
+  ["an attribute set other than by a plain `@attr :atom` line"] = {
+    { "by Module.put_attribute", app_attr("  Module.put_attribute(__MODULE__, :app, :real)\n") },
+    { "by Module.register_attribute", app_attr("  Module.register_attribute(__MODULE__, :app, accumulate: true)\n  @app :real\n") },
+    { "by Module.delete_attribute", app_attr("  Module.delete_attribute(__MODULE__, :app)\n") },
+    { "in an if block", app_attr("  if true do\n    @app :real\n  end\n") },
+    { "in a case clause", app_attr("  case true do\n    true -> @app :real\n  end\n") },
+    { "in a for block", app_attr("  for _ <- [1] do\n    @app :real\n  end\n") },
+    { "in an anonymous function", app_attr("  Enum.each([1], fn _ -> @app :real end)\n") },
+    { "inside an expression", app_attr("  _ = @app :real\n") },
+    { "through Kernel.@", app_attr("  Kernel.@(app(:real))\n") },
+    { "in an interpolation", app_attr('  @note "#{@app :real}"\n') },
+    { "on the line after `do:`", project_module("  @app :real\n  if false, do:\n    @app :decoy\n"
+      .. "  def project, do: [app: @app]\n") },
+    { "on the line after `&&`", project_module("  @app :real\n  false &&\n    @app :decoy\n"
+      .. "  def project, do: [app: @app]\n") },
+    { "to an expression", app_attr("  @app if true, do: :real, else: :decoy\n") },
+    { "to an expression, then to an atom", project_module("  @app String.to_atom(\"real\")\n  @app :decoy\n"
+      .. "  def project, do: [app: @app]\n") },
+    { "a built-in attribute", project_module("  @external_resource :decoy\n  def project, do: [app: @external_resource]\n") },
+    { "default_release in a block", project_module("  @rel :decoy\n  if true do\n    @rel :real\n  end\n"
+      .. "  def project, do: [apps_path: \"apps\", default_release: @rel]\n") },
+    { "releases in a block", project_module("  @releases [decoy: []]\n  if true do\n    @releases [real: []]\n  end\n"
+      .. "  def project, do: [apps_path: \"apps\", releases: @releases]\n") },
+  },
+  ["a second definition of project/0"] = {
+    { "after defoverridable", project_module("  def project, do: [app: :decoy]\n  defoverridable project: 0\n"
+      .. "  def project, do: [app: :real]\n") },
+    { "a second clause", project_module("  def project, do: [app: :real]\n  def project, do: [app: :decoy]\n") },
+    { "a clause with a guard first", project_module("  def project when true, do: [app: :real]\n" .. DECOY_PROJECT) },
+    { "Kernel.def", project_module("  Kernel.def(project(), do: [app: :real])\n" .. DECOY_PROJECT) },
+    { "def(project, ...)", project_module("  def(project, do: [app: :real])\n" .. DECOY_PROJECT) },
+    { "defdelegate", project_module("  defdelegate project, to: Other\n" .. DECOY_PROJECT,
+      "defmodule Other do\n  def project, do: [app: :real]\nend\n\n") },
+    { "a default argument", project_module("  def project(app \\\\ :real), do: [app: app]\n" .. DECOY_PROJECT) },
+    { "defmacro", project_module("  defmacro project, do: [app: :real]\n" .. DECOY_PROJECT) },
+    { "defp", project_module("  defp project, do: [app: :real]\n" .. DECOY_PROJECT) },
+  },
+  ["project/0 defined in a block"] = {
+    { "if", project_module("  if true do\n    def project, do: [app: :real]\n  end\n\n" .. DECOY_PROJECT) },
+    { "case", project_module("  case true do\n    true -> def project, do: [app: :real]\n  end\n\n" .. DECOY_PROJECT) },
+    { "for", project_module("  for _ <- [1] do\n    def project, do: [app: :real]\n  end\n\n" .. DECOY_PROJECT) },
+    { "try", project_module("  try do\n    def project, do: [app: :real]\n  after\n    :ok\n  end\n\n" .. DECOY_PROJECT) },
+    { "`if ..., do: (...)`", project_module("  if true, do: (def project, do: [app: :real])\n" .. DECOY_PROJECT) },
+    { "a piped if", project_module("  quote do: 1\n  true |> if do\n    def project, do: [app: :real]\n  end\n\n"
+      .. DECOY_PROJECT) },
+    { "a quote that is an argument", project_module("  if true,\n    quote do\n      def project, do: [app: :real]\n"
+      .. "    end\n\n" .. DECOY_PROJECT) },
+    { "an interpolation", project_module('  @note "#{(def project, do: [app: :real]); ""}"\n' .. DECOY_PROJECT) },
+    { "only in a block", project_module("  if Mix.env() != :nope do\n    def project, do: [app: :real]\n  end\n") },
+  },
+  ["the releases function defined twice or in a block"] = {
+    { "two clauses", project_module("  def project, do: [apps_path: \"apps\", releases: releases()]\n"
+      .. "  defp releases, do: [real: []]\n  defp releases, do: [decoy: []]\n") },
+    { "a clause with a guard first", project_module("  def project, do: [apps_path: \"apps\", releases: releases()]\n"
+      .. "  defp releases when true, do: [real: []]\n  defp releases, do: [decoy: []]\n") },
+    { "in an if block", project_module("  def project, do: [apps_path: \"apps\", releases: releases()]\n"
+      .. "  if true do\n    defp releases, do: [real: []]\n  end\n  defp releases, do: [decoy: []]\n") },
+    { "after defoverridable", project_module("  def project, do: [apps_path: \"apps\", releases: releases()]\n"
+      .. "  def releases, do: [decoy: []]\n  defoverridable releases: 0\n  def releases, do: [real: []]\n") },
+    { "project/0 itself", project_module("  def project, do: [decoy: [], apps_path: \"apps\", releases: project()]\n") },
+  },
+  ["code that defines or sets what the reader cannot see"] = {
+    { "use of another module", project_module("  use Defaults\n" .. DECOY_PROJECT,
+      helper_macro("__using__(_)", "def project, do: [app: :real]"):gsub("Helper", "Defaults")) },
+    { "an imported macro", project_module("  import Helper\n  real_project()\n" .. DECOY_PROJECT,
+      helper_macro("real_project", "def project, do: [app: :real]")) },
+    { "a required macro", app_attr("  require Helper\n  Helper.set_app()\n"):gsub("^", helper_macro("set_app", "@app :real")) },
+    { "an import above the module", project_module("  real_project()\n" .. DECOY_PROJECT,
+      helper_macro("real_project", "def project, do: [app: :real]") .. "import Helper\n\n") },
+    { "an unquote fragment", project_module("  name = :project\n  def unquote(name)(), do: [app: :real]\n" .. DECOY_PROJECT) },
+    { "Module.eval_quoted", project_module("  Module.eval_quoted(__MODULE__, quote(do: def(project, do: [app: :real])))\n"
+      .. DECOY_PROJECT) },
+    { "Code.eval_quoted", project_module("  Code.eval_quoted(quote(do: def(project, do: [app: :real])), [], __ENV__)\n"
+      .. DECOY_PROJECT) },
+    { "Code.eval_string", app_attr('  Code.eval_string("@app :real", [], __ENV__)\n') },
+    { "a helper module's Module.put_attribute", app_attr("  Helper.set(__MODULE__)\n"):gsub("^",
+      "defmodule Helper do\n  def set(module), do: Module.put_attribute(module, :app, :real)\nend\n\n") },
+    { "a helper module's Module.eval_quoted", project_module("  Helper.define(__MODULE__)\n" .. DECOY_PROJECT,
+      "defmodule Helper do\n  def define(module),\n    do: Module.eval_quoted(module, quote(do: def(project, do: [app: :real])))\nend\n\n") },
+    { "Code.require_file in the module", app_attr('  Code.require_file("set_app.exs", __DIR__)\n') },
+    { "@before_compile", project_module("  @before_compile Later\n" .. DECOY_PROJECT,
+      "defmodule Later do\n  defmacro __before_compile__(_) do\n    quote do\n      defoverridable project: 0\n"
+      .. "      def project, do: [app: :real]\n    end\n  end\nend\n\n") },
+    { "@on_definition", app_attr("  @on_definition {Hook, :on_def}\n  defp x, do: 1\n"):gsub("^",
+      "defmodule Hook do\n  def on_def(env, _, _, _, _, _), do: Module.put_attribute(env.module, :app, :real)\nend\n\n") },
+    { "a parse transform", project_module("  @compile {:parse_transform, Swap}\n" .. DECOY_PROJECT, [[
+defmodule Swap do
+  def parse_transform(forms, _opts), do: swap(forms)
+  defp swap({:atom, line, :decoy}), do: {:atom, line, :real}
+  defp swap(t) when is_tuple(t), do: t |> Tuple.to_list() |> swap() |> List.to_tuple()
+  defp swap(l) when is_list(l), do: Enum.map(l, &swap/1)
+  defp swap(x), do: x
+end
+
+]]) },
+  },
+  ["more than one Mix project in the file"] = {
+    { "two modules (Mix takes the last)", project_module(DECOY_PROJECT)
+      .. "\ndefmodule Real.MixProject do\n  use Mix.Project\n  def project, do: [app: :real]\nend\n" },
+    { "a nested one", project_module(DECOY_PROJECT .. "  defmodule Inner do\n    use Mix.Project\n"
+      .. "    def project, do: [app: :inner]\n  end\n") },
+  },
+  ["a name Mix does not take"] = {
+    { "app: :nil", project_module("  def project, do: [app: :nil, apps_path: \"apps\", default_release: :real]\n") },
+    { "app: :\"nil\"", project_module("  def project, do: [app: :\"nil\"]\n") },
+    { "default_release: :false", project_module("  def project do\n"
+      .. "    [apps_path: \"apps\", default_release: :false, releases: [real: []]]\n  end\n") },
+  },
+}
+
+describe("mix.exs whose project/0 may say other than its text", function()
+  local classes = {}
+  for class in pairs(UNSEEN) do classes[#classes + 1] = class end
+  table.sort(classes)
+  for _, class in ipairs(classes) do
+    describe(class, function()
+      for _, case in ipairs(UNSEEN[class]) do
+        it("is an app_name error: " .. case[1], function() assert_unreadable(case[2]) end)
+      end
+    end)
+  end
+end)
+
+-- What the audit lets through: nothing here can change what project/0
+-- returns (each checked with Mix 1.14).
+local AUDITED = {
+  { "Module.register_attribute when project/0 reads no attribute", "real_app", project_module(
+    "  Module.register_attribute(__MODULE__, :app, accumulate: true)\n  @app :first\n  @app :second\n"
+    .. "  def project, do: [app: :real_app, version: \"0.1.0\"]\n") },
+  { "Module.put_attribute of an attribute project/0 does not read", "real_app", project_module(
+    "  Module.put_attribute(__MODULE__, :other, 1)\n  def project, do: [app: :real_app]\n") },
+  { "a module-level if defining other functions", "foo_bar", project_module(
+    "  @app :foo_bar\n  if @app == :foo_bar do\n    defp extra, do: []\n  else\n    defp extra, do: [:x]\n  end\n"
+    .. "  def project, do: [app: @app, deps: extra()]\n") },
+  { "@app read in interpolations and expressions", "foo_bar", project_module(
+    '  @app :foo_bar\n  @source_url "https://github.com/me/#{@app}"\n  @apps [@app | []]\n'
+    .. '  @label to_string(@app) <> "!"\n  @same @app == :foo_bar\n  @first @apps[:x] || @app\n'
+    .. "  def project, do: [app: @app, name: @label, docs: [source_url: @source_url]]\n"
+    .. "  def application, do: [extra: {@app, @same}]\n") },
+  { "Code.ensure_loaded? and @external_resource at module level", "foo_bar", project_module(
+    '  @external_resource "mix.exs"\n  Code.ensure_loaded?(Hex)\n  alias Mix.Project, as: P\n'
+    .. "  def project, do: [app: :foo_bar]\n") },
+  { "project/1 and project/2 beside project/0", "foo_bar", project_module(
+    "  def project(:old), do: [app: :wrong]\n  def project, do: [app: :foo_bar]\n"
+    .. "  def project(a, b \\\\ 1), do: [app: a, b: b]\n") },
+  { "@app set on one line with `;`", "foo_bar", project_module(
+    "  @app :wrong; @app :foo_bar\n  def project, do: [app: @app]\n") },
+  { "an umbrella's default_release from an attribute", "web", project_module(
+    "  @rel :web\n  def project, do: [apps_path: \"apps\", default_release: @rel]\n") },
+  { "an umbrella's releases() beside releases/1", "my_rel", project_module(
+    "  def project, do: [apps_path: \"apps\", releases: releases()]\n  def releases(:x), do: [wrong: []]\n"
+    .. "  defp releases, do: [my_rel: []]\n") },
+}
+
+describe("mix.exs app name, past the audit", function()
+  for _, case in ipairs(AUDITED) do
+    it("reads " .. case[1], function() assert_app_name(case[2], case[3]) end)
+  end
+end)

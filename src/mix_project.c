@@ -3,7 +3,15 @@
  * `app:` of a comment, a string, a dependency or another function, so
  * this is a small Elixir lexer plus just enough structure (brackets and
  * do/fn/end blocks) to know where each token sits. Anything it does not
- * understand gives "not found", never a guess. */
+ * understand gives "not found", never a guess.
+ *
+ * A module body is code that runs as it compiles, so what project/0
+ * returns is only known when nothing there can change it: the reader
+ * refuses a second or hidden definition of project/0 (or of the releases
+ * function), an attribute it reads set other than by plain `@attr value`
+ * lines, and whatever can run code it does not see (macros brought in by
+ * use/import/require, unquote, Module and Code evaluation, compile hooks,
+ * a second Mix project). */
 #include "mix_project.h"
 
 
@@ -26,6 +34,9 @@ struct token {
 struct lexer {
     const char *p, *end;
     int interpolation; /* nesting of #{...}, bounded to bound the recursion */
+    /* An interpolation held code that may define a function or set an
+     * attribute: `"#{@app :x}"` in a module body sets @app. */
+    int hidden;
 };
 
 #define MAX_INTERPOLATION 16
@@ -45,6 +56,54 @@ static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '
  * identifiers, and splitting `éapp:` would invent an `app:` key. */
 static int is_ident_start(int c) { return is_alpha(c) || c == '_' || c >= 0x80; }
 static int is_ident_char(int c) { return is_ident_start(c) || is_digit(c); }
+
+static int is_word(const struct token *t, const char *word)
+{
+    size_t n = strlen(word);
+    return t->kind == T_IDENT && t->len == n && memcmp(t->start, word, n) == 0;
+}
+
+static int is_any_word(const struct token *t, const char *const *words)
+{
+    for (; *words; words++)
+        if (is_word(t, *words))
+            return 1;
+    return 0;
+}
+
+/* The words that define a function: each may define project/0. */
+static const char *const DEFINES[] = {"def", "defp", "defmacro", "defmacrop", "defdelegate", "defguard", "defguardp", NULL};
+
+/* Words that bring in or run code the reader cannot see (Module and
+ * Code only in some calls: see note_module_call). */
+static const char *const OPAQUE[] = {"unquote", "unquote_splicing", "defoverridable", "import", "require", "use",
+                                     "Module", "Code", NULL};
+
+/* Whether `@name` followed by `next` sets the attribute: `@name value` is
+ * a call of `name` with an argument, while a read ends its expression or
+ * is followed by a binary operator. What is not known to be a read
+ * counts as a set. */
+static int attribute_set(const struct token *name, const struct token *next, const char *end)
+{
+    if (next->newline || next->kind == T_EOF || next->kind == T_COMMA || next->kind == T_CLOSE)
+        return 0;
+    if (next->kind == T_OPEN) /* `@a[:key]` reads; `@a [x]`, `@a (x)`, `@a do` set */
+        return *next->start != '[' || next->start != name->start + name->len;
+    if (next->kind == T_IDENT)
+        return !is_any_word(next, (const char *const[]){"and", "or", "in", "when", NULL});
+    if (next->kind != T_OTHER)
+        return 1; /* an atom, a key, another @ */
+    int c = (unsigned char)*next->start, after = next->start + 1 < end ? (unsigned char)next->start[1] : -1;
+    if (strchr(";.|=>*/\\:", c))
+        return 0;
+    if (c == '<')
+        return after == '<'; /* `<<...>>` is a value, `<>` `<=` `<-` operators */
+    if (c == '-' || c == '+')
+        return after != c && after != '>' && !is_space(after); /* `@a -1` passes -1 */
+    if (c == '&' || c == '!')
+        return after != (c == '&' ? '&' : '=');
+    return 1; /* strings, numbers, sigils, ?c, %{...}, ^, ~ */
+}
 
 static struct token lex(struct lexer *lx);
 
@@ -75,11 +134,16 @@ static int skip_interpolation(struct lexer *lx)
         return 0;
     lx->interpolation++;
     int braces = 0;
-    struct token t;
+    struct token t, before[2] = {{0}, {0}};
     do {
         t = lex(lx);
         braces += t.kind == T_OPEN && *t.start == '{';
         braces -= t.kind == T_CLOSE && *t.start == '}';
+        if (is_any_word(&t, DEFINES) || is_any_word(&t, OPAQUE) || (before[1].kind == T_AT && t.kind != T_IDENT)
+            || (before[0].kind == T_AT && before[1].kind == T_IDENT && attribute_set(&before[1], &t, lx->end)))
+            lx->hidden = 1;
+        before[0] = before[1];
+        before[1] = t;
     } while (t.kind != T_EOF && t.kind != T_ERROR && braces >= 0);
     lx->interpolation--;
     return braces < 0;
@@ -306,12 +370,6 @@ static void scan_init(struct scan *s, const char *start, const char *end)
     s->lx.end = end;
 }
 
-static int is_word(const struct token *t, const char *word)
-{
-    size_t n = strlen(word);
-    return t->kind == T_IDENT && t->len == n && memcmp(t->start, word, n) == 0;
-}
-
 static int is_open(const struct token *t, char c) { return t->kind == T_OPEN && *t->start == c; }
 static int is_close(const struct token *t, char c) { return t->kind == T_CLOSE && *t->start == c; }
 
@@ -479,7 +537,49 @@ struct project {
     const char *body;
     int block;
     const char *end;
+    /* Anywhere in the file (a helper module can be called from the
+     * project's body): Module.put_attribute and its kind, which matter
+     * when the name is read from an attribute; and other Module calls
+     * or Code evaluation, which may define project/0. */
+    int sets_attributes, evaluates;
 };
+
+static int is_dot(const struct token *t) { return t->kind == T_OTHER && t->len == 1 && *t->start == '.'; }
+
+/* After `Mod` (read from `s`, a copy): `fun` of `Mod.fun`, or a token
+ * of no kind. */
+static struct token remote_function(struct scan s)
+{
+    struct token dot = scan_next(&s), function = scan_next(&s), none = {0};
+    return is_dot(&dot) && function.kind == T_IDENT ? function : none;
+}
+
+/* Notes what `Module` or `Code` (just read from `s`) does: Code may
+ * check and load code, but not evaluate it, and in the project module not
+ * even load it (a loaded file runs as the module compiles). */
+static void note_module_call(struct project *pr, const struct token *t, struct scan s, int in_project)
+{
+    if (!is_word(t, "Module") && !is_word(t, "Code"))
+        return;
+    struct token function = remote_function(s);
+    if (is_word(t, "Module"))
+        *(is_any_word(&function, (const char *const[]){"put_attribute", "register_attribute", "delete_attribute", NULL})
+              ? &pr->sets_attributes
+              : &pr->evaluates) = 1;
+    else if (function.kind != T_IDENT
+             || is_any_word(&function, (const char *const[]){"eval_string", "eval_quoted", "eval_quoted_with_env",
+                                                            "eval_file", "compile_string", "compile_quoted",
+                                                            "compile_file", NULL})
+             || (in_project && is_any_word(&function, (const char *const[]){"require_file", "load_file", NULL})))
+        pr->evaluates = 1;
+}
+
+/* Whether `use` (just read from `s`) is `use Mix.Project`. */
+static int is_use_mix_project(struct scan s)
+{
+    struct token mix = scan_next(&s), dot = scan_next(&s), project = scan_next(&s), after = scan_next(&s);
+    return is_word(&mix, "Mix") && is_dot(&dot) && is_word(&project, "Project") && !is_dot(&after);
+}
 
 /* Whether the module body at `module` says `use Mix.Project`: only that
  * module is a Mix project, another module's project/0 is just a
@@ -488,27 +588,26 @@ static int uses_mix_project(const char *module, const char *end)
 {
     struct scan s;
     scan_init(&s, module, end);
-    struct token w[4] = {{0}};
     for (;;) {
         struct token t = scan_next(&s);
         if (t.kind == T_EOF || t.kind == T_ERROR || t.depth < 0)
             return 0;
-        memmove(w, w + 1, sizeof w - sizeof *w);
-        w[3] = t;
-        if (w[0].depth == 0 && is_word(&w[0], "use") && is_word(&w[1], "Mix") && w[2].len == 1 && *w[2].start == '.'
-            && is_word(&w[3], "Project"))
+        if (t.depth == 0 && is_word(&t, "use") && is_use_mix_project(s))
             return 1;
     }
 }
 
 /* One pass over the whole file: it must lex and balance, and the first
- * zero-arity `def project` of a Mix project module is noted. */
+ * zero-arity `def project` of a Mix project module is noted. Mix takes
+ * the last project a file defines, so there must be one `use
+ * Mix.Project`; and what the file imports or requires reaches into the
+ * module. */
 static int find_project(const char *text, struct project *pr)
 {
     struct scan s;
     scan_init(&s, text, pr->end);
     const char *module = NULL;
-    int defmodule = 0;
+    int defmodule = 0, projects = 0;
     struct token prev = {0};
     for (;;) {
         struct token t = scan_next(&s);
@@ -516,6 +615,11 @@ static int find_project(const char *text, struct project *pr)
             return 0;
         if (t.kind == T_EOF)
             return s.depth == 0 && pr->body;
+        if (is_word(&t, "use") && is_use_mix_project(s) && ++projects > 1)
+            return 0;
+        note_module_call(pr, &t, s, module && t.depth > 0);
+        if (t.depth == 0 && is_any_word(&t, (const char *const[]){"use", "import", "require", NULL}))
+            return 0;
         if (t.depth == 0 && is_word(&t, "defmodule"))
             defmodule = 1;
         if (t.kind == T_OPEN && t.depth == 0) {
@@ -533,47 +637,159 @@ static int find_project(const char *text, struct project *pr)
     }
 }
 
-/* The value of the last module-level `@name value` before project/0:
- * an attribute is read when the function using it is compiled. */
-static int attribute(const struct project *pr, const struct token *name, struct value *out)
-{
-    struct scan s;
-    scan_init(&s, pr->module, pr->def);
-    int found = 0;
-    for (;;) {
-        struct token t = scan_next(&s);
-        if (t.kind == T_EOF || t.kind == T_ERROR || t.depth < 0)
-            return found && !s.failed;
-        if (t.kind != T_AT || t.depth != 0)
-            continue;
-        struct token id = scan_next(&s);
-        struct value v;
-        read_value(&s, 0, &v); /* skipped even when not wanted: it may read other attributes */
-        if (id.kind == T_IDENT && same_name(&id, name->name, name->name_len)) {
-            *out = v;
-            found = 1;
-        }
-    }
-}
-
 static int is_attribute_read(const struct value *v)
 {
     return v->count == 2 && v->tok[0].kind == T_AT && v->tok[1].kind == T_IDENT;
 }
 
-static int literal_atom(const struct value *v, struct token *out)
+static int is_atom(const struct value *v) { return v->count == 1 && v->tok[0].kind == T_ATOM; }
+
+/* `[name: [...], ...]` */
+static int is_release_list(const struct value *v)
 {
-    *out = v->tok[0];
-    return v->count == 1 && out->kind == T_ATOM;
+    return v->top == 2 && is_open(&v->tok[0], '[') && v->count > 2 && v->tok[1].kind == T_KEY;
 }
 
-/* `:name`, or `@attr` set to one (not to another attribute: `@a @a`
- * would never end). */
-static int atom_value(const struct project *pr, const struct value *v, struct token *out)
+/* `name()` */
+static int is_call(const struct value *v)
 {
-    struct value attr;
-    return literal_atom(v, out)
-           || (is_attribute_read(v) && attribute(pr, &v->tok[1], &attr) && literal_atom(&attr, out));
+    return v->count == 3 && v->top == 3 && v->tok[0].kind == T_IDENT && is_open(&v->tok[1], '(')
+           && is_close(&v->tok[2], ')');
+}
+
+/* After a word of DEFINES (read from `s`, a copy): the name it defines,
+ * and whether that may take no arguments: `def f`, `def f()`, `def f
+ * when ...`, `def(f, do: ...)`, or arguments that all have a default
+ * (`def f(a \\ 1)` defines f/0 too). */
+static int may_define_zero_arity(struct scan s, struct token *name)
+{
+    struct token t = scan_next(&s);
+    if (is_open(&t, '('))
+        t = scan_next(&s);
+    *name = t;
+    if (t.kind != T_IDENT)
+        return 0;
+    t = scan_next(&s);
+    if (!is_open(&t, '('))
+        return 1;
+    /* arguments, and those with a `\\` in them */
+    int depth = t.depth, args = 0, defaults = 0, has_default = 0;
+    for (int first = 1;; first = 0) {
+        t = scan_next(&s);
+        if (t.kind == T_EOF || t.kind == T_ERROR || t.depth < 0)
+            return 1;
+        int next_arg = first || (t.kind == T_COMMA && t.depth == depth + 1);
+        int close = is_close(&t, ')') && t.depth == depth;
+        if ((next_arg || close) && !first)
+            defaults += has_default, has_default = 0;
+        if (close)
+            return defaults == args;
+        args += next_arg;
+        has_default |= t.kind == T_OTHER && *t.start == '\\';
+    }
+}
+
+/* Whether a line break after `t` ends the statement: not after an
+ * operator, a comma or a key. */
+static int ends_value(const struct token *t)
+{
+    int c = (unsigned char)*t->start;
+    return (t->kind == T_IDENT && !is_any_word(t, (const char *const[]){"and", "or", "in", "when", "not", NULL}))
+           || t->kind == T_ATOM || t->kind == T_CLOSE
+           || (t->kind == T_OTHER && (c == '"' || c == '\'' || c == '?' || is_digit(c) || (c == '~' && t->len > 1)));
+}
+
+/* What the name is read through: an attribute project/0 reads, and for
+ * releases the function that returns them. */
+struct uses {
+    const struct token *attribute, *function;
+    int releases; /* the attribute holds the releases, not an atom */
+};
+
+/* Attributes that are no plain value: Elixir reads, accumulates or
+ * refuses them. */
+static const char *const RESERVED[] = {
+    "after_compile", "after_verify", "before_compile", "behaviour", "callback", "compile", "deprecated", "derive",
+    "dialyzer", "doc", "enforce_keys", "external_resource", "file", "impl", "macrocallback", "moduledoc", "nifs",
+    "on_definition", "on_load", "opaque", "optional_callbacks", "spec", "type", "typedoc", "typep", "vsn", NULL};
+
+/* A look through the whole project module for anything that can make
+ * project/0 return other than what its text says. At the module's own
+ * level, a definition of project/0 (or of the releases function) is
+ * counted and must be the only one; inside any block there (if, for,
+ * fn, ...) it is refused, unless in a `quote do` or a nested module,
+ * where it defines nothing of this module. The attribute must be set only
+ * by plain `@attr value` statements at the module's level, each with a
+ * value of the kind wanted; its value is that of the last before
+ * project/0, as that is when the body reads it. Linear: each look-ahead
+ * reads only the next few tokens, a value, or a definition's argument
+ * list. */
+static int audit(const struct project *pr, const struct uses *u, struct value *attribute)
+{
+    if (pr->evaluates || (u->attribute && (pr->sets_attributes || is_any_word(u->attribute, RESERVED)))
+        || (u->function && is_word(u->function, "project")))
+        return 0;
+    struct scan s;
+    scan_init(&s, pr->module, pr->end);
+    /* Per depth: a statement starts next; the last token can end one
+     * (a line after `,`, `do:` or `&&` goes on with it); the statement
+     * so far is `quote` or `defmodule Name`; the block is inside one. */
+    char fresh[MAX_DEPTH + 1] = {1}, ends[MAX_DEPTH + 1] = {0}, head[MAX_DEPTH + 1] = {0},
+         quoted[MAX_DEPTH + 1] = {0};
+    int projects = 0, functions = 0, set = 0;
+    for (;;) {
+        struct token t = scan_next(&s), name;
+        if (t.kind == T_ERROR || t.kind == T_EOF)
+            return 0;
+        if (t.depth < 0)
+            break;
+        int d = t.depth;
+        int start = fresh[d] || (ends[d] && ends_statement(&t, d));
+        head[d] = start ? (is_word(&t, "quote") ? 'q' : is_word(&t, "defmodule") ? 'm' : 0)
+                  : head[d] == 'm' && (t.kind == T_IDENT || is_dot(&t)) ? 'm'
+                  : is_open(&t, 'd')                                   ? head[d]
+                                                                       : 0;
+        fresh[d] = t.kind == T_OTHER && *t.start == ';';
+        ends[d] = ends_value(&t);
+        if (t.kind == T_OPEN) {
+            fresh[d + 1] = 1;
+            quoted[d + 1] = quoted[d] || (is_open(&t, 'd') && head[d]);
+        }
+        /* Module and Code were looked at with the whole file */
+        if (is_any_word(&t, OPAQUE) && !is_any_word(&t, (const char *const[]){"Module", "Code", NULL})
+            && !(is_word(&t, "use") && d == 0 && is_use_mix_project(s)))
+            return 0;
+        if (t.kind == T_AT) {
+            struct scan look = s;
+            struct token id = scan_next(&look);
+            struct scan value_at = look;
+            struct token next = scan_next(&look);
+            /* hooks that run code on the module, and compiler options
+             * (a parse transform rewrites it) */
+            if (is_any_word(&id, (const char *const[]){"before_compile", "on_definition", "compile", NULL}))
+                return 0;
+            if (u->attribute && id.kind != T_IDENT)
+                return 0;
+            if (u->attribute && same_name(&id, u->attribute->name, u->attribute->name_len)
+                && attribute_set(&id, &next, s.lx.end)) {
+                struct value v;
+                read_value(&value_at, 0, &v);
+                if (d != 0 || !start || !(u->releases ? is_release_list(&v) : is_atom(&v)))
+                    return 0;
+                if (t.start < pr->def)
+                    *attribute = v, set = 1;
+            }
+        }
+        if (is_any_word(&t, DEFINES) && may_define_zero_arity(s, &name)) {
+            int project = same_name(&name, "project", 7);
+            int function = u->function && same_name(&name, u->function->name, u->function->name_len);
+            if ((project || function) && d > 0 && !quoted[d])
+                return 0;
+            projects += project && d == 0;
+            functions += function && d == 0;
+        }
+    }
+    return !s.lx.hidden && projects == 1 && (!u->function || functions == 1) && (!u->attribute || set);
 }
 
 /* The first key of the list a module-level zero-arity `def`/`defp name`
@@ -596,27 +812,22 @@ static int function_first_key(const struct project *pr, const struct token *name
     }
 }
 
-/* The first release's name: `releases` is `[name: [...], ...]`, `@attr`
- * set to such a list, or `name()` of a function returning one. */
-static int first_release(const struct project *pr, const struct value *v, int follow_attribute, struct token *out)
+/* The first release's name: `releases` is `[name: [...], ...]` or
+ * `name()` of a function returning one. */
+static int first_release(const struct project *pr, const struct value *v, struct token *out)
 {
-    struct value attr;
-    if (v->top == 2 && is_open(&v->tok[0], '[')) {
-        *out = v->tok[1];
-        return v->count > 2 && out->kind == T_KEY;
-    }
-    if (v->count == 3 && v->top == 3 && v->tok[0].kind == T_IDENT && is_open(&v->tok[1], '(')
-        && is_close(&v->tok[2], ')'))
-        return function_first_key(pr, &v->tok[0], out);
-    return follow_attribute && is_attribute_read(v) && attribute(pr, &v->tok[1], &attr)
-           && first_release(pr, &attr, 0, out);
+    *out = v->tok[1];
+    return is_release_list(v) || (is_call(v) && function_first_key(pr, &v->tok[0], out));
 }
 
-/* Mix app names are atoms; unquoted-atom characters only, ASCII. */
+/* Mix app names are atoms; unquoted-atom characters only, ASCII. nil
+ * and the booleans are refused: Mix takes `app: :nil` for no app, and
+ * mix_systemd passes over a `default_release: :false`. */
 static int copy_name(const struct token *t, char *name, size_t size)
 {
     size_t n = t->name ? t->name_len : 0;
-    if (n == 0 || n >= size || is_digit((unsigned char)t->name[0]) || t->name[0] == '@')
+    if (n == 0 || n >= size || is_digit((unsigned char)t->name[0]) || t->name[0] == '@' || same_name(t, "nil", 3)
+        || same_name(t, "true", 4) || same_name(t, "false", 5))
         return 0;
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)t->name[i];
@@ -653,18 +864,29 @@ int mix_project_parse_app_name(const char *text, size_t len, char *name, size_t 
         return 0;
     struct project pr = {.end = text + len};
     struct keyword want[] = {{.name = "app"}, {.name = "apps_path"}, {.name = "default_release"}, {.name = "releases"}};
-    struct token found;
     if (!find_project(text, &pr)
         || !read_def_list(pr.body, pr.end, pr.block, want, sizeof want / sizeof *want, NULL))
         return 0;
-    int ok;
-    if (want[APP].found)
-        ok = atom_value(&pr, &want[APP].value, &found);
-    else if (!want[APPS_PATH].found) /* mix_systemd looks at releases only in an umbrella */
-        ok = 0;
-    else if (want[DEFAULT_RELEASE].found)
-        ok = atom_value(&pr, &want[DEFAULT_RELEASE].value, &found);
-    else
-        ok = want[RELEASES].found && first_release(&pr, &want[RELEASES].value, 1, &found);
+    /* the value that names it; mix_systemd looks at releases only in an
+     * umbrella */
+    const struct value *v = want[APP].found               ? &want[APP].value
+                            : !want[APPS_PATH].found      ? NULL
+                            : want[DEFAULT_RELEASE].found ? &want[DEFAULT_RELEASE].value
+                            : want[RELEASES].found        ? &want[RELEASES].value
+                                                          : NULL;
+    if (!v)
+        return 0;
+    struct uses u = {.releases = v == &want[RELEASES].value};
+    if (is_attribute_read(v))
+        u.attribute = &v->tok[1];
+    else if (u.releases && is_call(v))
+        u.function = &v->tok[0];
+    struct value attribute;
+    if (!audit(&pr, &u, &attribute))
+        return 0;
+    if (u.attribute)
+        v = &attribute;
+    struct token found;
+    int ok = u.releases ? first_release(&pr, v, &found) : is_atom(v) && (found = v->tok[0], 1);
     return ok && copy_name(&found, name, size);
 }

@@ -1,0 +1,8 @@
+defmodule A.MixProject do
+  use Mix.Project
+  if true,
+    quote do
+      def project, do: [app: :real]
+    end
+  def project, do: [app: :decoy]
+end
