@@ -138,9 +138,9 @@ describe('paranoia = "strict"', function()
       for _, expected in ipairs({
         'paranoia: expected true, false or "strict", got string "maximal"',
         'network: expected true, false or "local", got string "lan"',
-        "capabilities[1]: expected a capability name such as CAP_NET_BIND_SERVICE",
-        "address_families[1]: expected an address family such as AF_NETLINK",
-        "syscall_filter[1]: expected a system call or @group",
+        "capabilities[1]: expected a capability systemd knows, such as CAP_NET_BIND_SERVICE",
+        "address_families[1]: expected an address family systemd knows, such as AF_NETLINK",
+        "syscall_filter[1]: not a system call group of systemd 252",
         "hardening_extra: directive names look like ProtectClock, got bad name",
       }) do
         assert.truthy(r.stderr:find(expected, 1, true), expected .. "\n" .. r.stderr)

@@ -406,3 +406,27 @@ describe("a chunk nested deeper than the C stack", function()
     assert.is_nil(r.stderr:find("(null)", 1, true), r.stderr)
   end)
 end)
+
+describe("the time systemd-analyze takes", function()
+  it("is not the config's, and what the config had left it still has, not a new budget", function()
+    -- show runs systemd-analyze between resolving and printing: the time
+    -- the config spent before it counts after it
+    local dir = uf.project('return { app_name = "x" }')
+    local started = now()
+    uf.run({ "show", "deploy.lua" }, dir)
+    local baseline = now() - started
+    uf.write(dir .. "/deploy.lua", [[
+local t0 = os.clock() while os.clock() - t0 < 1.8 do end
+local real_ipairs = ipairs
+ipairs = function(t) if rawget(t, 1) and type(t[1]) == "table" and t[1].keys then while true do end end return real_ipairs(t) end
+return { app_name = "x" }]])
+    started = now()
+    local r = uf.run({ "show", "deploy.lua", "--timeout", tostring(2 + SLACK) }, dir)
+    local elapsed = now() - started
+    uf.rm(dir)
+    assert.are.equal(1, r.code, r.stderr)
+    assert.truthy(r.stderr:find("stopped after", 1, true), r.stderr)
+    -- left: 0.2 s after systemd-analyze; a fresh budget would add 2 s
+    assert.is_true(elapsed < baseline + 1.8 + 1.0 + SLACK, ("took %.1f s, %.1f s without the loops"):format(elapsed, baseline))
+  end)
+end)

@@ -798,3 +798,28 @@ describe("mix.exs app name, past the audit", function()
     it("reads " .. case[1], function() assert_app_name(case[2], case[3]) end)
   end
 end)
+
+-- Another module could answer to Mix.Project, and real Mix would take it:
+-- the first `use Mix.Project` is then not the project.
+describe("mix.exs where another module could be the Mix project", function()
+  local decoy = 'defmodule Decoy.MixProject do\n  use Mix.Project\n  def project, do: [app: :decoy]\nend\n'
+  for _, case in ipairs({
+    { "an alias making Mix another module", 'defmodule Fake.Project do\n  defmacro __using__(_), do: nil\nend\n'
+      .. 'alias Fake, as: Mix\n' .. decoy },
+    { "an alias of a module named Mix", 'alias Other.Mix\n' .. decoy },
+    { "use Elixir.Mix.Project in a second module", decoy
+      .. 'defmodule Real.MixProject do\n  use Elixir.Mix.Project\n  def project, do: [app: :real]\nend\n' },
+    { "use(Mix.Project) in a second module", decoy
+      .. 'defmodule Real.MixProject do\n  use(Mix.Project)\n  def project, do: [app: :real]\nend\n' },
+    { 'use :"Elixir.Mix.Project" in a second module', decoy
+      .. 'defmodule Real.MixProject do\n  use :"Elixir.Mix.Project"\n  def project, do: [app: :real]\nend\n' },
+    { "a module of the file named Mix.Project", 'defmodule Mix.Project do\nend\n' .. decoy },
+  }) do
+    it("is unreadable: " .. case[1], function() assert_unreadable(case[2]) end)
+  end
+
+  it("still reads an alias of Mix.Project itself", function()
+    assert_app_name("foo_bar", 'defmodule FooBar.MixProject do\n  use Mix.Project\n  alias Mix.Project, as: P\n'
+      .. '  def project, do: [app: :foo_bar]\nend\n')
+  end)
+end)

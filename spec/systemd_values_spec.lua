@@ -318,3 +318,30 @@ describe("values systemd would drop with a log line", function()
     assert.truthy(text:find("Environment=TMP_DIR=/srv/tmp/x", 1, true), text)
   end)
 end)
+
+describe("more values systemd drops", function()
+  for _, case in ipairs({
+    { 'timeout_start_sec = 2e13', "timeout_start_sec" },
+    { 'timeout_start_sec = "18446744073710"', "timeout_start_sec" },
+    { 'restart_sec = "584942y"', "restart_sec" }, { 'restart_sec = "213503982d"', "restart_sec" },
+    { 'restart_sec = "5124095576h"', "restart_sec" }, { 'restart_sec = "99999999999999999999s"', "restart_sec" },
+    { 'restart_sec = "1.5.5s"', "restart_sec" },
+    { 'limit_nofile = "10:5"', "limit_nofile: the soft limit is higher" },
+    { 'limit_core = "infinity:5"', "limit_core: the soft limit is higher" },
+    { 'paranoia = "strict", capabilities = { "CAP_BOGUS" }', "capabilities[1]" },
+    { 'paranoia = "strict", address_families = { "AF_BOGUS" }', "address_families[1]" },
+    { 'paranoia = "strict", syscall_filter = { "@bogus" }', "syscall_filter[1]" },
+    { 'paranoia = "strict", syscall_filter = { "~@also-bogus" }', "syscall_filter[1]" },
+  }) do
+    it("refuses " .. case[1], function()
+      refused(service(case[1]), { "deploy.lua: " .. case[2] })
+    end)
+  end
+
+  it("takes the longest spans systemd counts, and the names it knows", function()
+    local p = parsed(service([[restart_sec = "213503981d", timeout_start_sec = "584541y", limit_nofile = "5:infinity",
+      paranoia = "strict", capabilities = { "CAP_NET_BIND_SERVICE", "CAP_BPF" }, address_families = { "AF_NETLINK" },
+      syscall_filter = { "@resources", "~@mount", "~ptrace" }]]))
+    assert.truthy(p.text:find("CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_BPF", 1, true), p.text)
+  end)
+end)

@@ -145,6 +145,22 @@ static int find_same_file(const struct commit *c, const struct file_change *chan
     return result;
 }
 
+size_t commit_merge_duplicates(struct commit *c, struct file_change *changes, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int duplicate = 0;
+        for (size_t j = 0; j < kept && !duplicate; j++)
+            duplicate = c->folder_of[j] == c->folder_of[i] && strcmp(changes[j].name, changes[i].name) == 0 &&
+                        changes[j].len == changes[i].len && memcmp(changes[j].data, changes[i].data, changes[i].len) == 0;
+        if (!duplicate) {
+            changes[kept] = changes[i];
+            c->folder_of[kept++] = c->folder_of[i];
+        }
+    }
+    return kept;
+}
+
 int commit_compare(struct commit *c, struct file_change *changes, size_t n, char *error, size_t size)
 {
     int same = find_same_file(c, changes, n, error, size);

@@ -38,6 +38,13 @@ int commit_begin(struct commit *c, const struct file_change *changes, size_t n, 
 #define COMMIT_CONFLICT (-2)
 int commit_compare(struct commit *c, struct file_change *changes, size_t n, char *error, size_t size);
 
+/* After commit_begin: drops the changes that are an earlier change again
+ * (one file through two spellings of its folder, the same bytes), as
+ * `init` makes when two services name one templates_dir two ways.
+ * Returns how many are left, at the front of `changes`. Quadratic: for
+ * short lists. */
+size_t commit_merge_duplicates(struct commit *c, struct file_change *changes, size_t n);
+
 /* Writes every change whose state is not FILE_SAME, all or none. */
 int commit_write(struct commit *c, const struct file_change *changes, size_t n, char *error, size_t size);
 

@@ -19,9 +19,10 @@
 /* Journals are ours and small (a line per unit); anything larger is not
  * one of them. */
 #define JOURNAL_MAX_BYTES (256u * 1024 * 1024)
-/* How long recovery waits for a folder of an interrupted run that comes
- * before its primary in lock order. */
-#define OTHER_FOLDER_WAIT_SECONDS 10
+/* How long recovery waits for a folder that only a journal names: a run
+ * holding it finishes in time, and anything longer is someone holding
+ * the lock who should not (a journal may be planted). */
+#define NAMED_FOLDER_WAIT_SECONDS 15
 
 void journal_new_run_id(char id[JOURNAL_ID_LEN + 1])
 {
@@ -188,16 +189,40 @@ static int add_rename(struct parsed *p, char *rest)
     return 0;
 }
 
+/* A folder as journals name them: absolute and normalized, as realpath()
+ * gives it, so that comparing names compares folders. */
+static int is_real_path(const char *s)
+{
+    if (s[0] != '/' || (s[1] && s[strlen(s) - 1] == '/'))
+        return 0;
+    for (const char *c = s; (c = strchr(c, '/')); c++)
+        if (c[1] == '/' || (c[1] == '.' && (c[2] == '/' || !c[2] || (c[2] == '.' && (c[3] == '/' || !c[3])))))
+            return 0;
+    return 1;
+}
+
+/* A folder entry; one that is not a real path damages the journal. */
+static const char *folder_entry(struct parsed *p, const char *path)
+{
+    if (is_real_path(path))
+        return path;
+    p->damaged = 1;
+    return NULL;
+}
+
 static int add_entry(struct parsed *p, char *line)
 {
+    const char *folder;
     if (strncmp(line, "run ", 4) == 0)
         p->run = line + 4;
-    else if (strncmp(line, "primary ", 8) == 0 && line[8] == '/')
-        p->primary = line + 8;
-    else if (strncmp(line, "secondary ", 10) == 0 && line[10] == '/')
-        p->secondaries[p->nsecondaries++] = line + 10;
-    else if (strncmp(line, "created ", 8) == 0 && line[8] == '/')
-        p->created[p->ncreated++] = line + 8;
+    else if (strncmp(line, "primary ", 8) == 0)
+        p->primary = line + 8; /* checked where it is used */
+    else if (strncmp(line, "secondary ", 10) == 0 && (folder = folder_entry(p, line + 10)))
+        p->secondaries[p->nsecondaries++] = folder;
+    else if (strncmp(line, "created ", 8) == 0 && (folder = folder_entry(p, line + 8)))
+        p->created[p->ncreated++] = folder;
+    else if (strncmp(line, "secondary ", 10) == 0 || strncmp(line, "created ", 8) == 0)
+        return 0; /* damaged: kept out */
     else if (strncmp(line, "mkdir ", 6) == 0 && is_plain_name(line + 6, strlen(line + 6)))
         p->subfolders[p->nsubfolders++] = line + 6;
     else if (strncmp(line, "rename ", 7) == 0)
@@ -324,18 +349,6 @@ static int settle(int dirfd, const char *folder, const struct parsed *p, int com
     return 0;
 }
 
-/* Locks one more folder of the run being settled: waiting for it is
- * safe when it comes after the primary in the order every run locks in;
- * a folder made again since (a new inode) may not, so for it the wait
- * is bounded. */
-static int lock_run_folder(const char *path, int primary_fd)
-{
-    struct stat folder, primary;
-    int in_order = stat(path, &folder) == 0 && fstat(primary_fd, &primary) == 0 &&
-                   (folder.st_dev > primary.st_dev || (folder.st_dev == primary.st_dev && folder.st_ino > primary.st_ino));
-    return folder_lock_path(path, in_order ? -1 : OTHER_FOLDER_WAIT_SECONDS);
-}
-
 /* Settles a whole run from its primary `fd` (locked), the other folders
  * first: their journals may only go while the primary's still tells
  * how the run ended. */
@@ -349,7 +362,7 @@ static int settle_from_primary(int fd, const char *path, const struct parsed *p,
         struct stat st;
         if (stat(p->secondaries[i], &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
             continue; /* the primary itself: a journal no run of ours wrote */
-        int other = lock_run_folder(p->secondaries[i], fd);
+        int other = folder_lock_path(p->secondaries[i], NAMED_FOLDER_WAIT_SECONDS);
         if (other < 0) {
             if (errno == ENOENT)
                 continue; /* removed since: nothing of the run is left there */
@@ -374,12 +387,13 @@ static int settle_from_primary(int fd, const char *path, const struct parsed *p,
     return 0;
 }
 
-/* Locks the folder at `path` and reads its journal. 1: read (*fd holds
- * the lock); 0: nothing to settle there (nothing held); -1: `error`. */
-static int lock_and_load(const char *path, int *fd, struct parsed *p, char *error, size_t size)
+/* Locks the folder at `path` (waiting as folder_lock_path does) and
+ * reads its journal. 1: read (*fd holds the lock); 0: nothing to settle
+ * there (nothing held); -1: `error`. */
+static int lock_and_load(const char *path, int wait, int *fd, struct parsed *p, char *error, size_t size)
 {
     memset(p, 0, sizeof *p);
-    *fd = folder_lock_path(path, -1);
+    *fd = folder_lock_path(path, wait);
     if (*fd < 0)
         return errno == ENOENT ? 0 : fail(error, size, "lock", path, "");
     int found = load(*fd, p);
@@ -405,7 +419,7 @@ static int settle_orphan(const char *path, const char *primary, const char *run,
 {
     int fd;
     struct parsed p;
-    int found = lock_and_load(path, &fd, &p, error, size), result = 0;
+    int found = lock_and_load(path, -1, &fd, &p, error, size), result = 0;
     if (found <= 0)
         return found;
     if (p.run && strcmp(p.run, run) == 0) {
@@ -425,7 +439,7 @@ static int settle_via_primary(const char *path, const char *primary, const char 
 {
     int fd;
     struct parsed p;
-    int found = lock_and_load(primary, &fd, &p, error, size);
+    int found = lock_and_load(primary, NAMED_FOLDER_WAIT_SECONDS, &fd, &p, error, size);
     if (found < 0)
         return -1;
     if (found) {
@@ -442,11 +456,12 @@ int journal_recover_run(const char *path, char *error, size_t size)
 {
     int fd;
     struct parsed p;
-    int found = lock_and_load(path, &fd, &p, error, size);
+    int found = lock_and_load(path, -1, &fd, &p, error, size);
     if (found <= 0)
         return found;
-    if (!p.primary) {
-        int result = settle_from_primary(fd, path, &p, error, size);
+    if (!p.primary || !is_real_path(p.primary)) {
+        /* its own primary, or a journal no run of ours wrote (undone) */
+        int result = p.primary ? settle(fd, path, &p, 0, error, size) : settle_from_primary(fd, path, &p, error, size);
         unlock_and_free(fd, &p);
         return result;
     }

@@ -581,6 +581,27 @@ static int is_use_mix_project(struct scan s)
     return is_word(&mix, "Mix") && is_dot(&dot) && is_word(&project, "Project") && !is_dot(&after);
 }
 
+/* Whether `alias` (just read from `s`) may make a name `Mix` (`as: Mix`,
+ * `alias Other.Mix`): a bare Mix in the next few tokens, not Mix.Project. */
+static int aliases_mix(struct scan s)
+{
+    struct token t = scan_next(&s);
+    for (int i = 0; i < 12 && t.kind != T_EOF && t.kind != T_ERROR; i++) {
+        struct token next = scan_next(&s);
+        if (is_word(&t, "Mix") && !is_dot(&next))
+            return 1;
+        t = next;
+    }
+    return 0;
+}
+
+/* Whether `defmodule` (just read from `s`) names Mix or a module in it. */
+static int defines_mix_module(struct scan s)
+{
+    struct token name = scan_next(&s);
+    return is_word(&name, "Mix") || is_word(&name, "Elixir");
+}
+
 /* Whether the module body at `module` says `use Mix.Project`: only that
  * module is a Mix project, another module's project/0 is just a
  * function. */
@@ -616,6 +637,15 @@ static int find_project(const char *text, struct project *pr)
         if (t.kind == T_EOF)
             return s.depth == 0 && pr->body;
         if (is_word(&t, "use") && is_use_mix_project(s) && ++projects > 1)
+            return 0;
+        /* anything that could make another module answer to Mix.Project:
+         * a use spelled any other way (use(Mix.Project), Elixir.Mix...),
+         * an alias, a module of the file named Mix... */
+        if (is_word(&t, "use") && !is_use_mix_project(s))
+            return 0;
+        if (is_word(&t, "alias") && aliases_mix(s))
+            return 0;
+        if (is_word(&t, "defmodule") && defines_mix_module(s))
             return 0;
         note_module_call(pr, &t, s, module && t.depth > 0);
         if (t.depth == 0 && is_any_word(&t, (const char *const[]){"use", "import", "require", NULL}))

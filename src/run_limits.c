@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How often (in VM instructions) the hook looks at the clock. Any count
@@ -117,10 +118,21 @@ static void on_alarm(int signal_number)
     }
 }
 
+static double monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Runs the clock for the time the run has left of --timeout. */
 static void start_clock(struct limits *limits)
 {
-    double seconds = limits->max_seconds;
+    double seconds = limits->max_seconds - limits->spent;
+    if (seconds < 0.001)
+        seconds = 0.001; /* spent already: the alarm comes at once */
     limits->counting = 1;
+    limits->started = monotonic_seconds();
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_alarm;
@@ -134,8 +146,10 @@ static void start_clock(struct limits *limits)
 static void stop_clock(struct limits *limits)
 {
     clock_state = CLOCK_STOPPED;
-    limits->counting = 0;
     set_timer(0);
+    if (limits->counting)
+        limits->spent += monotonic_seconds() - limits->started;
+    limits->counting = 0;
 }
 
 lua_State *limits_new_state(struct limits *limits)
@@ -143,6 +157,7 @@ lua_State *limits_new_state(struct limits *limits)
     limits->used_bytes = 0;
     limits->hit = LIMIT_NONE;
     limits->counting = 0;
+    limits->spent = 0;
     memory_reached = 0;
     snprintf(time_message, sizeof time_message,
              "stopped after %d s: the config, a function, filter, hook or template runs too long "

@@ -21,6 +21,8 @@ struct limits {
     size_t used_bytes;
     enum limit_hit hit;  /* the first limit reached; it stays reached */
     int counting;        /* limits are reached only while the clock runs */
+    double spent;        /* seconds the clock has run before its last start */
+    double started;      /* when it last started (monotonic seconds) */
 };
 
 #define LIMITS_DEFAULT_MIB 512
@@ -41,7 +43,7 @@ void limits_stop(lua_State *L);
  * systemd-analyze); raises first when a limit was already reached. */
 void limits_pause(lua_State *L);
 
-/* Gives the Lua code still to run a full time budget again. */
+/* Starts the clock again, with the time the run has left. */
 void limits_resume(lua_State *L);
 
 /* Stops the clock and closes the state. */

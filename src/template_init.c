@@ -12,12 +12,15 @@
 
 /* Writes `files` (each template of each folder), keeping edited ones
  * unless `force`: all of them or none, in one commit. `kept` receives
- * which were kept. */
-static void write_templates(lua_State *L, struct file_change *files, size_t n, int *kept, int force)
+ * which were kept. Returns how many files are left once one folder
+ * named two ways counts once. */
+static size_t write_templates(lua_State *L, struct file_change *files, size_t n, int *kept, int force)
 {
     struct commit commit;
     char error[8192];
     int result = commit_begin(&commit, files, n, error, sizeof error);
+    if (result == 0)
+        n = commit_merge_duplicates(&commit, files, n);
     if (result == 0)
         result = commit_compare(&commit, files, n, error, sizeof error);
     for (size_t i = 0; result == 0 && i < n; i++)
@@ -28,6 +31,7 @@ static void write_templates(lua_State *L, struct file_change *files, size_t n, i
     commit_end(&commit, result != 0);
     if (result != 0)
         failure_raise(L, EXIT_IO, "%s", error);
+    return n;
 }
 
 /* Pushes the distinct templates_dir folders of the configs, as a list. */
@@ -75,7 +79,7 @@ void template_init(lua_State *L, int configs, int force)
             kept[f * templates + t] = 0;
         }
     }
-    write_templates(L, files, n, kept, force);
+    n = write_templates(L, files, n, kept, force);
     for (size_t i = 0; i < n; i++) {
         const char *verb = kept[i] ? "kept" : files[i].state == FILE_SAME ? "unchanged"
                                    : files[i].state == FILE_ABSENT   ? "created" : "updated";
