@@ -146,6 +146,31 @@ describe("what an interrupted run left", function()
     local listing = io.popen("ls -A " .. uf.quote(dir .. SYS)):read("a")
     assert.are.equal("foo-bar.service\n", listing)
   end)
+  it("cannot lead recovery out through a folder name with '..' in it", function()
+    uf.mkdir(dir .. "/evil/x")
+    uf.mkdir(dir .. "/victim/empty")
+    uf.write(dir .. SYS .. ".unitforge.journal", "unitforge-journal 1\nrun 0123456789abcdef\nsecondary " .. dir
+      .. "/victim/empty/../../evil/x\nend\n")
+    uf.write(dir .. "/evil/x/.unitforge.journal", "unitforge-journal 1\nrun 0123456789abcdef\nprimary " .. dir
+      .. SYS:sub(1, -2) .. "\ncreated " .. dir .. "/victim/empty\nend\n")
+    assert.are.equal(0, uf.run({ "deploy.lua" }, dir).code)
+    assert.is_true(uf.exists(dir .. "/victim/empty"))
+  end)
+
+  it("naming a folder someone holds locked makes the run fail in bounded time, not wait for ever", function()
+    uf.mkdir(dir .. "/held")
+    uf.write(dir .. SYS .. ".unitforge.journal", "unitforge-journal 1\nrun 0123456789abcdef\nsecondary " .. dir
+      .. "/held\nend\n")
+    local started = os.time()
+    local code = uf.sh(("cd %s && flock %s sleep 40 & sleep 0.5; cd %s && timeout -s KILL 35 %s deploy.lua >/dev/null 2>%s/err")
+      :format(uf.quote(dir), uf.quote(dir .. "/held"), uf.quote(dir), uf.quote(uf.bin), uf.quote(dir)))
+    local elapsed = os.time() - started
+    local err = uf.read(dir .. "/err") or ""
+    uf.sh("pkill -f " .. uf.quote("sleep 40") .. " 2>/dev/null")
+    assert.are.equal(3, code, err)
+    assert.truthy(err:find("held", 1, true), err)
+    assert.is_true(elapsed < 30, "took " .. elapsed .. " s")
+  end)
 end)
 
 describe("two units of one run on one file", function()
@@ -178,42 +203,6 @@ describe("init", function()
   end)
 end)
 
-
-describe("a planted journal", function()
-  local SYS = "/_build/prod/systemd/lib/systemd/system/"
-  local dir
-  before_each(function()
-    dir = uf.project('return { app_name = "foo_bar" }')
-    assert.are.equal(0, uf.run({ "deploy.lua" }, dir).code)
-  end)
-  after_each(function() uf.rm(dir) end)
-
-  it("cannot lead recovery out through a folder name with '..' in it", function()
-    uf.mkdir(dir .. "/evil/x")
-    uf.mkdir(dir .. "/victim/empty")
-    uf.write(dir .. SYS .. ".unitforge.journal", "unitforge-journal 1\nrun 0123456789abcdef\nsecondary " .. dir
-      .. "/victim/empty/../../evil/x\nend\n")
-    uf.write(dir .. "/evil/x/.unitforge.journal", "unitforge-journal 1\nrun 0123456789abcdef\nprimary " .. dir
-      .. SYS:sub(1, -2) .. "\ncreated " .. dir .. "/victim/empty\nend\n")
-    assert.are.equal(0, uf.run({ "deploy.lua" }, dir).code)
-    assert.is_true(uf.exists(dir .. "/victim/empty"))
-  end)
-
-  it("naming a folder someone holds locked makes the run fail in bounded time, not wait for ever", function()
-    uf.mkdir(dir .. "/held")
-    uf.write(dir .. SYS .. ".unitforge.journal", "unitforge-journal 1\nrun 0123456789abcdef\nsecondary " .. dir
-      .. "/held\nend\n")
-    local started = os.time()
-    local code = uf.sh(("cd %s && flock %s sleep 40 & sleep 0.5; cd %s && timeout -s KILL 35 %s deploy.lua >/dev/null 2>%s/err")
-      :format(uf.quote(dir), uf.quote(dir .. "/held"), uf.quote(dir), uf.quote(uf.bin), uf.quote(dir)))
-    local elapsed = os.time() - started
-    local err = uf.read(dir .. "/err") or ""
-    uf.sh("pkill -f " .. uf.quote("sleep 40") .. " 2>/dev/null")
-    assert.are.equal(3, code, err)
-    assert.truthy(err:find("held", 1, true), err)
-    assert.is_true(elapsed < 30, "took " .. elapsed .. " s")
-  end)
-end)
 
 describe("init with one templates_dir named two ways", function()
   it("writes the templates once", function()
