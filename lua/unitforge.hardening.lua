@@ -1,6 +1,7 @@
 -- The strict profile (paranoia = "strict"): which directives, from which
--- systemd version, and what an Elixir release needs to keep working under
--- them. Facts: ../shared/design/HARDENING.md. A directive or a value the
+-- systemd version (facts: docs/design.md). What a release needs to keep
+-- working under them (directories, environment) are the strict additions
+-- of those keys in the option table, lua/unitforge.options.lua. A directive or a value the
 -- target does not know is never emitted: systemd would drop it with only
 -- a warning, and the protection would silently disappear.
 local H = {}
@@ -78,55 +79,6 @@ function H.extra_directives(extra)
     end
   end
   return out
-end
-
-local function has(list, value)
-  for _, v in ipairs(list) do if v == value then return true end end
-  return false
-end
-
-local function set_names(env_vars)
-  local names = {}
-  for _, assignment in ipairs(env_vars) do
-    names[assignment:match("^([^=]*)=") or assignment] = true
-  end
-  return names
-end
-
--- What a release writes must land in a directory the strict profile
--- leaves writable: RELEASE_TMP (mix) or RELEASE_MUTABLE_DIR (distillery)
--- in the runtime directory, Mnesia's directory in the state directory,
--- crash dumps in the logs directory; epmd and the distribution port stay
--- on loopback unless clustering is asked for.
--- Adds what the user has not set; returns the new dirs and env_vars.
-function H.strict_additions(c)
-  local dirs, env = {}, {}
-  for i, d in ipairs(c.dirs) do dirs[i] = d end
-  for i, e in ipairs(c.env_vars) do env[i] = e end
-  if c.release_system == "none" then return dirs, env end
-  local set = set_names(env)
-  local function add_env(name, value)
-    if not set[name] then env[#env + 1] = name .. "=" .. value end
-  end
-  for _, d in ipairs({ "runtime", "state", "logs" }) do
-    if not has(dirs, d) then dirs[#dirs + 1] = d end
-  end
-  if c.release_system == "distillery" then
-    add_env("RELEASE_MUTABLE_DIR", c.runtime_dir)
-  else
-    add_env("RELEASE_TMP", c.runtime_dir)
-  end
-  add_env("ERL_CRASH_DUMP", c.logs_dir .. "/erl_crash.dump")
-  -- erl splits ERL_ZFLAGS like a shell: the single quotes keep the double
-  -- ones, which make the path an Erlang string
-  if not c.state_dir:find("['\"]") then
-    add_env("ERL_ZFLAGS", ([[-mnesia dir '"%s/mnesia"']]):format(c.state_dir))
-  end
-  if not c.clustering then
-    add_env("ERL_EPMD_ADDRESS", "127.0.0.1")
-    add_env("ERL_AFLAGS", "-kernel inet_dist_use_interface {127,0,0,1}")
-  end
-  return dirs, env
 end
 
 return H

@@ -1,8 +1,8 @@
 -- Helpers visible to unit templates (built-in and user-edited ones).
 local H = {}
 
--- has(list, value) and the escapers env, cmd, word and paths are
--- provided by the host (src/render.c).
+-- has(list, value), paths(list), dir(name, version) and the escapers
+-- env, cmd, word, exe and glob are provided by the host (src/render.c).
 
 --- the elements of `list` joined by `sep` (a space by default)
 function H.join(list, sep)
@@ -13,11 +13,9 @@ local hardening = require("unitforge.hardening")
 H.strict_directives = hardening.strict_directives
 H.extra_directives = hardening.extra_directives
 
--- The directory kinds in the order their environment variables appear
--- in the unit (OPTIONS.md section 6).
-H.dir_env_order = { "runtime", "configuration", "logs", "cache", "state", "tmp" }
-
--- The order of their Directory=/DirectoryMode= pairs, after the runtime one.
-H.dir_directive_order = { "configuration", "logs", "state", "cache" }
+-- From the option table (lua/unitforge.options.lua), added by the host:
+-- dir_kinds (name, directive, base of each directory kind), dir_env_order
+-- (the order of their environment variables) and available(c, key)
+-- (whether the target systemd has the key's directive).
 
 return H

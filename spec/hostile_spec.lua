@@ -410,9 +410,12 @@ end } }]], { patterns = { "deploy.lua:2:" } })
 end } }]], { patterns = { "deploy.lua:2:" } })
   end)
 
-  it("rawset on the view does not change what is rendered", function()
-    local text = generate([[return { app_name = "x", hooks = { after_resolve = function(c) rawset(c, "app_user", "root") end } }]])
-    assert_line(text, "User=x")
+  it("rawset on the view, or on a list in it, is refused: nothing rendered can change", function()
+    expect_failure([[return { app_name = "x", hooks = { after_resolve = function(c) rawset(c, "app_user", "root") end } }]],
+      { patterns = { "deploy.lua:1:", "read-only" } })
+    expect_failure([[return { app_name = "x", env_vars = { "A=1" },
+  hooks = { after_resolve = function(c) rawset(c.env_vars, 1, "B=2") end } }]],
+      { patterns = { "deploy.lua:2:", "read-only" } })
   end)
 end)
 

@@ -4,12 +4,14 @@
 #include "config_file.h"
 #include "failure.h"
 #include "hooks.h"
+#include "keys.h"
+#include "option_host.h"
 #include "run_limits.h"
 #include "show.h"
-#include "strict.h"
 #include "lua_env.h"
 #include "output.h"
 #include "overrides.h"
+#include "read_only.h"
 #include "render.h"
 #include "resolver.h"
 #include "template_init.h"
@@ -40,12 +42,11 @@ struct pass {
     int origins;
 };
 
-static void push_problem_prefix(lua_State *L, const char *config_path, lua_Integer i, lua_Integer n)
+static const char *push_problem_prefix(lua_State *L, const char *config_path, lua_Integer i, lua_Integer n)
 {
     if (n == 1)
-        lua_pushfstring(L, "%s: ", config_path);
-    else
-        lua_pushfstring(L, "%s: services[%d].", config_path, (int)i);
+        return lua_pushfstring(L, "%s: ", config_path);
+    return lua_pushfstring(L, "%s: services[%d].", config_path, (int)i);
 }
 
 /* Resolves, validates and (for generate and verify) renders the services
@@ -72,23 +73,23 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
         assert(lua_gettop(L) == top); /* services units configs origins problems overrides */
         lua_rawgeti(L, services, i);
         overrides_apply(L, overrides, -1);
-        resolver_resolve(L, -1, ctx); /* service cfg origins */
         int before = problems.count;
-        push_problem_prefix(L, ctx->config_path, i, n);
-        validate_service(L, -4, -3, -2, lua_tostring(L, -1), &problems);
-        lua_pop(L, 1);
-        if (problems.count == before) {
-            strict_prepare(L, -2);
-            hooks_after_resolve(L, -2);
-        }
+        const char *prefix = push_problem_prefix(L, ctx->config_path, i, n);
+        validate_unknown_keys(L, -2, prefix, &problems);
+        resolver_resolve(L, -2, ctx, prefix, &problems); /* service prefix cfg origins view */
+        if (problems.count == before)
+            validate_service(L, -3, prefix, &problems);
+        if (problems.count == before)
+            hooks_after_resolve(L, -3, -1);
         if (render && problems.count == 0)
-            render_service(L, -2, pass->units);
+            render_service(L, -3, -1, pass->units);
         if (!render) {
+            lua_pop(L, 1);
             lua_rawseti(L, pass->origins, i);
             lua_rawseti(L, pass->configs, i);
-            lua_pop(L, 1);
+            lua_pop(L, 2);
         } else {
-            lua_pop(L, 3);
+            lua_pop(L, 5);
         }
     }
     lua_pop(L, 1); /* overrides */
@@ -131,8 +132,9 @@ static void push_exposures(lua_State *L, int configs)
     int units = lua_gettop(L);
     for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
         lua_rawgeti(L, configs, i);
-        render_service(L, -1, units);
-        lua_pop(L, 1);
+        read_only_push_view(L, -1);
+        render_service(L, -2, -1, units);
+        lua_pop(L, 2);
     }
     lua_Integer n = (lua_Integer)lua_rawlen(L, units);
     struct verify_unit *list = push_verify_list(L, units, n);
@@ -181,9 +183,12 @@ static int protected_main(lua_State *L)
         .env = opts->env,
         .out = opts->out,
     };
+    lua_env_setup(L, ctx.config_dir, opts->env);
+    option_host_push(L, ctx.config_dir, opts->env, opts->out);
+    keys_load(L, -1);
+    lua_pop(L, 1);
     overrides_push(L, opts);
     ctx.overrides_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_env_setup(L, ctx.config_dir, opts->env);
     config_file_load(L, opts->config_path, opts->env);
     int render = opts->command == COMMAND_GENERATE || opts->command == COMMAND_VERIFY;
     if (opts->command != COMMAND_INIT)

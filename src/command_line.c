@@ -1,7 +1,7 @@
 #include "command_line.h"
 
 #include "path_rules.h"
-#include "refs.h"
+#include "unit_value.h"
 
 #include <stdlib.h>
 #include <string.h>

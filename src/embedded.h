@@ -13,6 +13,8 @@ struct embedded_file {
 
 extern const struct embedded_file embedded_modules[];
 extern const struct embedded_file embedded_templates[];
+/* The built-in templates compiled (Lua bytecode), by the same names. */
+extern const struct embedded_file embedded_template_code[];
 
 const struct embedded_file *embedded_find(const struct embedded_file *table, const char *name);
 

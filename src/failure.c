@@ -100,7 +100,7 @@ static void append_traceback(lua_State *L, luaL_Buffer *b)
     }
 }
 
-static int is_failure(lua_State *L, int index)
+int failure_is_failure(lua_State *L, int index)
 {
     return luaL_testudata(L, index, FAILURE_TYPE) != NULL;
 }
@@ -108,7 +108,7 @@ static int is_failure(lua_State *L, int index)
 int failure_message_handler(lua_State *L)
 {
     lua_settop(L, 1);
-    if (is_failure(L, 1))
+    if (failure_is_failure(L, 1))
         return 1;
     const char *msg = lua_tostring(L, 1);
     if (!msg) {
@@ -134,6 +134,15 @@ int failure_pcall(lua_State *L, int nargs, int nresults)
     int status = lua_pcall(L, nargs, nresults, function);
     lua_remove(L, function);
     return status;
+}
+
+void failure_call_user(lua_State *L, int nargs, int nresults, const char *what)
+{
+    if (failure_pcall(L, nargs, nresults) == LUA_OK)
+        return;
+    if (what)
+        failure_raise_prefixed(L, what);
+    lua_error(L); /* a failure already, carrying the user's traceback */
 }
 
 void failure_print_text(FILE *out, const char *text, size_t len)

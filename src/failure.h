@@ -21,6 +21,9 @@ void failure_raise(lua_State *L, enum exit_status status, const char *fmt, ...)
 /* Raises a failure with the string on top of the stack as message. */
 void failure_raise_top(lua_State *L, enum exit_status status) __attribute__((noreturn));
 
+/* Whether the value at `index` is a failure (rather than a plain error). */
+int failure_is_failure(lua_State *L, int index);
+
 /* The message of a failure, or of a plain Lua error (a string), or NULL. */
 const char *failure_message(lua_State *L, int index);
 
@@ -36,6 +39,13 @@ int failure_message_handler(lua_State *L);
  * message handler above: on error the failure (traceback included) is on
  * top. Returns lua_pcall's status. */
 int failure_pcall(lua_State *L, int nargs, int nresults);
+
+/* The one way the host calls user code (the config, computed values,
+ * filters, hooks, templates): the function below its `nargs` arguments
+ * runs under the message handler; an error of any kind (a string, a
+ * failure, any other value, a memory error) is raised again as a
+ * failure, its message prefixed with "what: " when `what` is not NULL. */
+void failure_call_user(lua_State *L, int nargs, int nresults, const char *what);
 
 /* Writes text for a terminal: control characters (but tab) as \xNN. */
 void failure_print_text(FILE *out, const char *text, size_t len);

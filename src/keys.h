@@ -4,7 +4,9 @@
 #include <lua.h>
 #include <stddef.h>
 
-struct resolver;
+/* The keys a service table accepts, as the host reads them from the
+ * option table (lua/unitforge.options.lua), which is the only place a
+ * key is described. */
 
 enum key_type {
     KEY_STRING,
@@ -12,11 +14,12 @@ enum key_type {
     KEY_BOOLEAN,
     KEY_SCALAR,   /* a string or a number */
     KEY_LIST,     /* array of strings */
-    KEY_TABLE,    /* hooks: a table of functions */
+    KEY_TABLE,    /* hooks, hardening_extra */
     KEY_FUNCTIONS /* filters: an array of functions */
 };
 
-/* What a string value (or each element of a list) must look like. */
+/* What a string value (or each element of a list) must look like; the
+ * option table names them in lower case without the prefix. */
 enum key_format {
     FORMAT_TEXT,           /* any single line */
     FORMAT_APP_NAME,       /* [a-z][a-z0-9_]* */
@@ -40,8 +43,10 @@ enum key_format {
     FORMAT_ADDRESS_FAMILY, /* AF_NETLINK */
     FORMAT_SYSCALL_GROUP,  /* @resources, ~@privileged, ~ptrace */
     FORMAT_DIRECTIVES,     /* hardening_extra: { Directive = value } */
+    FORMAT_HOOKS,          /* hooks: { after_resolve = f, after_render = g } */
     FORMAT_FOLDER_NAME,    /* mix_env: one folder of the output path */
-    FORMAT_RELATIVE_OR_ABSOLUTE /* a folder on this machine: not empty */
+    FORMAT_FOLDER,         /* a folder on this machine: not empty */
+    FORMAT_VERSION,        /* systemd_version: 1 to 9999 */
 };
 
 /* `false` means "off / not set" for this key (nil always does). */
@@ -50,30 +55,62 @@ enum key_format {
  * PIDFile=, SyslogIdentifier= ...): systemd strips whitespace at its
  * edges, and a final backslash would join the next line. */
 #define KEY_WRITTEN_RAW 2u
+/* May be given as a part list (in expand_keys by default). */
+#define KEY_PARTS 4u
 
-/* Pushes the default value of a key (nil for none) and returns its
- * origin as shown by `show`: "default" or "mix.exs". */
-typedef const char *(*default_fn)(struct resolver *r);
+/* A value of a key that needs a newer systemd than the key itself. */
+struct key_gate {
+    const char *value;
+    lua_Integer since;
+};
 
 struct key_spec {
     const char *name;
+    int index; /* in keys_all */
     enum key_type type;
-    default_fn default_value; /* NULL: no default (nil) */
     enum key_format format;
     unsigned flags;
     /* FORMAT_CHOICE: the allowed strings; KEY_BOOLEAN: strings allowed
-     * besides true and false. NULL-terminated. */
+     * besides true and false. NULL-terminated, or NULL. */
     const char *const *choices;
+    const struct key_gate *gates; /* ends with a NULL value, or NULL */
+    lua_Integer since;            /* 0: any version */
+    /* The key matters only while `when_key` has the value `when_value`
+     * (a list: holds it; NULL: is set); no `when_key`: always. */
+    const char *when_key;
+    const char *when_value;
+    int has_strict; /* the strict profile adds to the value */
 };
 
-/* Every key a service table accepts, in the order `show` lists them. */
 /* An upper bound on keys_count, for per-key arrays. */
 #define KEYS_MAX 128
 
-extern const struct key_spec keys_all[];
-extern const size_t keys_count;
+extern const struct key_spec *keys_all;
+extern size_t keys_count;
+
+/* Runs the option table (embedded) with the host's helpers at `host`
+ * as its argument and reads every key from it. Once per run, before
+ * any other function here. */
+void keys_load(lua_State *L, int host);
 
 const struct key_spec *keys_find(const char *name);
+
+/* Pushes the option table (lua/unitforge.options.lua). */
+void keys_push_options(lua_State *L);
+
+/* Pushes the key's name as a Lua string (cheaper than from the C one). */
+void keys_push_name(lua_State *L, const struct key_spec *spec);
+
+/* Pushes the key's default: a value (tables shared and read-only), a
+ * function of `c`, nil, or for a string key a ref as the integer index
+ * + 1 of its key, or a part list of strings and such integers. */
+void keys_push_default(lua_State *L, const struct key_spec *spec);
+
+/* Pushes the strict profile's function(c, value) for the key, or nil. */
+void keys_push_strict(lua_State *L, const struct key_spec *spec);
+
+/* Whether the key matters for the resolved config at `cfg`. */
+int keys_applies(lua_State *L, const struct key_spec *spec, int cfg);
 
 /* The known key closest to an unknown name, or NULL when none is close. */
 const char *keys_suggest(const char *name);

@@ -3,6 +3,7 @@
 #include "embedded.h"
 #include "failure.h"
 #include "file_io.h"
+#include "read_only.h"
 #include "refs.h"
 #include "run_limits.h"
 
@@ -26,7 +27,7 @@ static int load_embedded_module(lua_State *L)
     const char *name = lua_tostring(L, lua_upvalueindex(1));
     const struct embedded_file *file = embedded_find(embedded_modules, name);
     lua_pushfstring(L, "=%s.lua", name);
-    if (luaL_loadbufferx(L, file->data, file->len, lua_tostring(L, -1), "t") != LUA_OK)
+    if (luaL_loadbufferx(L, file->data, file->len, lua_tostring(L, -1), "b") != LUA_OK)
         return lua_error(L);
     lua_pushstring(L, name);
     lua_call(L, 1, 1); /* our own module: runs under the caller's protection */
@@ -300,6 +301,20 @@ static int setmetatable_without_gc(lua_State *L)
     return 1;
 }
 
+/* rawset on a read-only view of the config would give it a field of
+ * its own, in front of what it reads through: every later reader (the
+ * next template, a hook) would see it. */
+static int rawset_except_views(lua_State *L)
+{
+    if (read_only_is_view(L, 1))
+        return luaL_error(L, "the resolved config is read-only (tried to rawset '%s')", luaL_tolstring(L, 2, NULL));
+    lua_settop(L, 3);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 3, 1);
+    return 1;
+}
+
 /* pcall, xpcall, coroutine.resume and coroutine.close, which catch
  * errors, and load, whose reader's errors it returns: each lets a
  * reached limit through. User code may catch its own errors, not that
@@ -369,6 +384,7 @@ static void restrict_libraries(lua_State *L)
     wrap_global(L, "io", "open", read_only_open);
     wrap_global(L, NULL, "load", text_only_load);
     wrap_global(L, NULL, "setmetatable", setmetatable_without_gc);
+    wrap_global(L, NULL, "rawset", rawset_except_views);
     wrap_global(L, NULL, "pcall", passing_stops);
     wrap_global(L, NULL, "xpcall", passing_stops);
     wrap_global(L, "coroutine", "resume", passing_stops);

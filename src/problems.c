@@ -22,6 +22,15 @@ void problems_add(lua_State *L, struct problems *p, const char *fmt, ...)
     lua_rawseti(L, p->list, ++p->count);
 }
 
+void problems_append(lua_State *L, struct problems *p, int index)
+{
+    int on_top = index == -1 || index == lua_gettop(L);
+    index = lua_absindex(L, index);
+    for (lua_Integer i = 1; lua_rawgeti(L, index, i) != LUA_TNIL; i++)
+        lua_rawseti(L, p->list, ++p->count);
+    lua_pop(L, on_top ? 2 : 1);
+}
+
 void problems_raise(lua_State *L, struct problems *p)
 {
     if (p->count == 0) {

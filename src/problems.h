@@ -14,6 +14,8 @@ struct problems {
 void problems_init(lua_State *L, struct problems *p);
 /* Adds a line; the format is lua_pushfstring's. */
 void problems_add(lua_State *L, struct problems *p, const char *fmt, ...);
+/* Adds the problems of the array at `index` (popped when on top). */
+void problems_append(lua_State *L, struct problems *p, int index);
 /* Raises one failure listing every problem, if there are any; otherwise
  * pops the array. */
 void problems_raise(lua_State *L, struct problems *p);

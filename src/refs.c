@@ -1,6 +1,7 @@
 #include "refs.h"
 
 #include "keys.h"
+#include "unit_value.h"
 
 #include <lauxlib.h>
 #include <string.h>
@@ -8,14 +9,9 @@
 #define REF_TYPE "unitforge.ref"
 #define SPECIFIER_TYPE "unitforge.specifier"
 
-/* The letters systemd.unit(5) lists as specifiers ('%' itself excluded:
- * a literal percent sign needs no specifier). */
-static const char specifier_letters[] = "aAbBCEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY";
-
-int refs_is_specifier_letter(char c)
-{
-    return c && strchr(specifier_letters, c) != NULL;
-}
+/* Registry references of the two metatables: every value of a config
+ * passes object_name, which must not look them up by name. */
+static int ref_meta = LUA_NOREF, specifier_meta = LUA_NOREF;
 
 static int forbid_concat(lua_State *L)
 {
@@ -68,9 +64,17 @@ static int specifier_index(lua_State *L)
 {
     size_t len;
     const char *letter = luaL_checklstring(L, 2, &len);
-    if (len != 1 || !refs_is_specifier_letter(letter[0]))
+    if (len != 1 || !unit_value_is_specifier_letter(letter[0]))
         return luaL_error(L, "specifier.%s: systemd has no such specifier", letter);
     return push_new_object(L, SPECIFIER_TYPE);
+}
+
+void refs_push(lua_State *L, const char *key)
+{
+    lua_newuserdatauv(L, 0, 1);
+    lua_pushstring(L, key);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, REF_TYPE);
 }
 
 static int forbid_assignment(lua_State *L)
@@ -107,14 +111,23 @@ static void install_factory(lua_State *L, const char *global, lua_CFunction inde
 void refs_install(lua_State *L)
 {
     install_object_type(L, REF_TYPE, ref_tostring);
+    luaL_getmetatable(L, REF_TYPE);
+    ref_meta = luaL_ref(L, LUA_REGISTRYINDEX);
     install_object_type(L, SPECIFIER_TYPE, specifier_tostring);
+    luaL_getmetatable(L, SPECIFIER_TYPE);
+    specifier_meta = luaL_ref(L, LUA_REGISTRYINDEX);
     install_factory(L, "ref", ref_index);
     install_factory(L, "specifier", specifier_index);
 }
 
-static const char *object_name(lua_State *L, int index, const char *type)
+static const char *object_name(lua_State *L, int index, int meta)
 {
-    if (!luaL_testudata(L, index, type))
+    if (lua_type(L, index) != LUA_TUSERDATA || !lua_getmetatable(L, index))
+        return NULL;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, meta);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!same)
         return NULL;
     lua_getiuservalue(L, index, 1);
     const char *name = lua_tostring(L, -1);
@@ -124,11 +137,11 @@ static const char *object_name(lua_State *L, int index, const char *type)
 
 const char *refs_key(lua_State *L, int index)
 {
-    return object_name(L, index, REF_TYPE);
+    return object_name(L, index, ref_meta);
 }
 
 int refs_specifier(lua_State *L, int index)
 {
-    const char *letter = object_name(L, index, SPECIFIER_TYPE);
+    const char *letter = object_name(L, index, specifier_meta);
     return letter ? letter[0] : 0;
 }

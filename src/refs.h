@@ -3,19 +3,15 @@
 
 #include <lua.h>
 
-/* Marks a systemd specifier inside a resolved string. Control characters
- * never survive validation, so this byte cannot come from a user: the
- * renderer turns it back into '%' and doubles every literal '%'. */
-#define SPECIFIER_MARK '\x01'
-
 /* Installs the globals `ref` and `specifier`. */
 void refs_install(lua_State *L);
 
+/* Pushes a ref to `key`, which the caller knows to be a key (the option
+ * table's defaults are read before the keys are known). */
+void refs_push(lua_State *L, const char *key);
+
 /* The key named by the ref at `index`, or NULL when it is not a ref. */
 const char *refs_key(lua_State *L, int index);
-
-/* Whether systemd knows %c as a specifier. */
-int refs_is_specifier_letter(char c);
 
 /* The letter of the specifier at `index`, or 0 when it is not one. */
 int refs_specifier(lua_State *L, int index);

@@ -7,7 +7,9 @@
 #include "hooks.h"
 #include "keys.h"
 #include "lua_env.h"
+#include "read_only.h"
 #include "template.h"
+#include "unit_record.h"
 #include "unit_value.h"
 
 #include <errno.h>
@@ -21,14 +23,12 @@ static const char template_cache_key;
 struct unit_kind {
     const char *template;
     const char *suffix; /* appended to service_name */
-    const char *kind;   /* systemd unit type, for filters */
 };
 
-static const struct unit_kind main_unit = {"systemd.service.tmpl", ".service", "service"};
-static const struct unit_kind restart_path = {"restart.path.tmpl", "-restart.path", "path"};
-static const struct unit_kind restart_service = {"restart.service.tmpl", "-restart.service", "service"};
-static const struct unit_kind runtime_env = {"runtime-environment.service.tmpl",
-                                             "-runtime-environment.service", "service"};
+static const struct unit_kind main_unit = {"systemd.service.tmpl", ".service"};
+static const struct unit_kind restart_path = {"restart.path.tmpl", "-restart.path"};
+static const struct unit_kind restart_service = {"restart.service.tmpl", "-restart.service"};
+static const struct unit_kind runtime_env = {"runtime-environment.service.tmpl", "-runtime-environment.service"};
 
 const char *const render_template_names[] = {
     "systemd.service.tmpl", "restart.path.tmpl", "restart.service.tmpl",
@@ -72,9 +72,13 @@ static int template_dir(lua_State *L)
     return 1;
 }
 
+/* paths(list): the list's paths escaped, space-joined. Lists reach
+ * templates as read-only views, which these helpers read through. */
 static int template_paths(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
+    read_only_push_backing(L, 1);
+    lua_replace(L, 1);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, 1); i <= n; i++) {
@@ -95,6 +99,8 @@ static int template_paths(lua_State *L)
  * templates call it a dozen times per unit. */
 static int template_has(lua_State *L)
 {
+    read_only_push_backing(L, 1);
+    lua_replace(L, 1);
     if (lua_type(L, 1) == LUA_TTABLE)
         for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, 1); i <= n; i++) {
             lua_rawgeti(L, 1, i);
@@ -134,6 +140,17 @@ static void push_template_env(lua_State *L)
         lua_pushvalue(L, -2);
         lua_insert(L, -2);
         lua_settable(L, -5);
+    }
+    lua_pop(L, 1);
+    /* what the option table says about directories and versions, frozen:
+     * a user template must not change what the next one sees */
+    static const char *const from_options[] = {"dir_kinds", "dir_env_order", "available", NULL};
+    keys_push_options(L);
+    for (const char *const *n = from_options; *n; n++) {
+        lua_getfield(L, -1, *n);
+        read_only_push_copy(L, -1);
+        lua_setfield(L, -4, *n);
+        lua_pop(L, 1);
     }
     lua_pop(L, 1);
     static const luaL_Reg helpers[] = {
@@ -226,10 +243,13 @@ static void push_builtin(lua_State *L, const char *name)
     if (cache_get(L, name) == LUA_TFUNCTION)
         return;
     lua_pop(L, 1);
-    const struct embedded_file *builtin = embedded_find(embedded_templates, name);
-    lua_pushfstring(L, "=%s", name);
-    compile(L, lua_tostring(L, -1), builtin->data, builtin->len);
-    lua_remove(L, -2);
+    /* compiled when unitforge was built (cmake/compile_lua.c) */
+    const struct embedded_file *code = embedded_find(embedded_template_code, name);
+    if (!code || luaL_loadbufferx(L, code->data, code->len, name, "b") != LUA_OK)
+        luaL_error(L, "unitforge's template %s cannot be loaded", name);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &template_env_key);
+    if (!lua_setupvalue(L, -2, 1))
+        lua_pop(L, 1);
     cache_set(L, name);
 }
 
@@ -252,24 +272,14 @@ static void render_unit(lua_State *L, int cfg, int view, int units, const struct
     lua_getfield(L, cfg, "templates_dir");
     lua_getfield(L, cfg, "service_name");
     const char *service = lua_tostring(L, -1);
-    push_template(L, lua_tostring(L, -2), kind->template);
+    lua_pushfstring(L, "%s%s", service ? service : "", kind->suffix);
+    push_template(L, lua_tostring(L, -3), kind->template);
     lua_pushvalue(L, view);
-    if (failure_pcall(L, 1, 1) != LUA_OK)
-        lua_error(L);
+    failure_call_user(L, 1, 1, NULL);
     if (lua_type(L, -1) != LUA_TSTRING)
         failure_raise(L, EXIT_INVALID_CONFIG, "template %s returned a %s, not text", kind->template,
                       luaL_typename(L, -1));
-    lua_createtable(L, 0, 5);
-    lua_insert(L, -2);
-    lua_setfield(L, -2, "text");
-    lua_pushfstring(L, "%s%s", service ? service : "", kind->suffix);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, kind->kind);
-    lua_setfield(L, -2, "kind");
-    lua_getfield(L, cfg, "output_dir");
-    lua_setfield(L, -2, "dir");
-    lua_pushstring(L, service);
-    lua_setfield(L, -2, "service");
+    unit_record_push(L, cfg);
     lua_rawseti(L, units, (lua_Integer)lua_rawlen(L, units) + 1);
     lua_pop(L, 2); /* service_name, templates_dir */
 }
@@ -290,13 +300,12 @@ static int field_is_set(lua_State *L, int table, const char *key)
     return set;
 }
 
-void render_service(lua_State *L, int cfg, int units)
+void render_service(lua_State *L, int cfg, int view, int units)
 {
     cfg = lua_absindex(L, cfg);
+    view = lua_absindex(L, view);
     units = lua_absindex(L, units);
     lua_Integer first = (lua_Integer)lua_rawlen(L, units) + 1;
-    hooks_push_view(L, cfg);
-    int view = lua_gettop(L);
     render_unit(L, cfg, view, units, &main_unit);
     if (field_is(L, cfg, "restart_method", "systemd_flag")) {
         render_unit(L, cfg, view, units, &restart_path);
@@ -304,6 +313,5 @@ void render_service(lua_State *L, int cfg, int units)
     }
     if (field_is_set(L, cfg, "runtime_environment_service_script"))
         render_unit(L, cfg, view, units, &runtime_env);
-    lua_pop(L, 1); /* the view */
-    hooks_post_process(L, cfg, units, first);
+    hooks_post_process(L, cfg, view, units, first);
 }

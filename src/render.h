@@ -7,10 +7,11 @@
  * the cache of compiled templates (each template compiles once a run). */
 void render_init(lua_State *L);
 
-/* Appends to the array at `units` one entry {name, kind, dir, text,
- * service} per unit the resolved config at `cfg` calls for, after the
- * service's filters and after_render hook. */
-void render_service(lua_State *L, int cfg, int units);
+/* Appends to the array at `units` one unit record (unit_record.h) per
+ * unit the resolved config at `cfg` calls for, after the service's
+ * filters and after_render hook. Templates and hooks get `view`, the
+ * config's read-only view. */
+void render_service(lua_State *L, int cfg, int view, int units);
 
 /* The built-in template names, NULL-terminated (for `init`). */
 extern const char *const render_template_names[];

@@ -3,8 +3,11 @@
 #include "escape.h"
 #include "failure.h"
 #include "keys.h"
+#include "read_only.h"
 #include "refs.h"
+#include "run_limits.h"
 #include "unit_value.h"
+#include "validate.h"
 
 #include <lauxlib.h>
 #include <stdarg.h>
@@ -14,28 +17,58 @@
  * that the cycle check would report anyway. */
 #define MAX_RESOLVE_DEPTH 64
 #define MAX_PART_NESTING 32
+#define CONDITIONS_KEPT 16
 
+/* Values are kept in two tables while they are resolved. `values` holds
+ * the right ones, and is what `c` reads through, so functions read a
+ * resolved key without calling the host; a miss (a key not resolved
+ * yet, or nil) calls view_index through its metatable. `wrong` holds the
+ * values the user gave that failed their check, and the defaults that
+ * could not be made or were made from a wrong value: reading one always
+ * reaches the host, which marks the key being made as made from a wrong
+ * value, so that it is not reported again. The two are joined when the
+ * service is resolved. */
 struct resolver {
     lua_State *L;
     const struct run_context *ctx;
+    const char *prefix;  /* of problems: "deploy.lua: " */
+    struct problems *problems;
     int raw_ref;     /* the user's service table */
-    int values_ref;  /* key -> resolved value */
+    int values_ref;  /* key -> resolved value (tables as read-only views) */
+    int wrong_ref;   /* key -> a wrong value, or one made from one */
     int origins_ref; /* key -> origin, when not "default" */
     int view_ref;    /* the read-only `c` handed to functions */
     int expand_ref;  /* set of keys whose values are part lists, or LUA_NOREF */
+    int errors_ref;  /* key index -> why its default could not be made */
+    int by_key_ref;  /* key index -> the problems of its value */
     int depth;
-    int function_depth; /* depth at which the running user function was called */
-    const char *stack[MAX_RESOLVE_DEPTH];
-    /* per key (index in keys_all): resolved, or being resolved now; a
-     * resolved nil is simply absent from the values table */
+    int function_depth; /* depth at which the running function was called */
+    const struct key_spec *stack[MAX_RESOLVE_DEPTH];
+    unsigned char made_from_wrong[MAX_RESOLVE_DEPTH]; /* per stack level */
+    /* per key: resolved, or being resolved now; a resolved nil is simply
+     * absent from the values tables */
     unsigned char resolved[KEYS_MAX];
     unsigned char active[KEYS_MAX];
+    /* per key: the user gave it (or a function of theirs computed it);
+     * its value is wrong or made from one; its default is a constant of
+     * the option table; making its default failed (the reason is in
+     * errors_ref) */
+    unsigned char given[KEYS_MAX];
+    unsigned char wrong[KEYS_MAX];
+    unsigned char constant[KEYS_MAX];
+    unsigned char failed[KEYS_MAX];
+    unsigned char tainted[KEYS_MAX]; /* made from a wrong value */
+    struct condition {
+        const char *key, *value;
+        int applies;
+    } condition[CONDITIONS_KEPT]; /* of `when`s, once known */
+    int conditions;
 };
 
-lua_State *resolver_state(struct resolver *r) { return r->L; }
-const struct run_context *resolver_context(struct resolver *r) { return r->ctx; }
+static void resolver_fail(struct resolver *r, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
 
-void resolver_fail(struct resolver *r, const char *key, const char *fmt, ...)
+static void resolver_fail(struct resolver *r, const char *key, const char *fmt, ...)
 {
     lua_State *L = r->L;
     va_list ap;
@@ -53,31 +86,31 @@ static void fail_cycle(struct resolver *r, int from)
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     for (int i = from; i < r->depth; i++) {
-        luaL_addstring(&b, r->stack[i]);
+        luaL_addstring(&b, r->stack[i]->name);
         luaL_addstring(&b, " -> ");
     }
-    luaL_addstring(&b, r->stack[from]);
+    luaL_addstring(&b, r->stack[from]->name);
     luaL_pushresult(&b);
-    resolver_fail(r, r->stack[from], "cycle: %s", lua_tostring(L, -1));
+    resolver_fail(r, r->stack[from]->name, "cycle: %s", lua_tostring(L, -1));
 }
 
 static void enter(struct resolver *r, const struct key_spec *spec)
 {
-    if (r->active[spec - keys_all]) {
+    if (r->active[spec->index]) {
         for (int i = 0; i < r->depth; i++)
-            if (strcmp(r->stack[i], spec->name) == 0)
+            if (r->stack[i] == spec)
                 fail_cycle(r, i);
     }
     if (r->depth == MAX_RESOLVE_DEPTH)
         resolver_fail(r, spec->name, "keys refer to each other more than %d deep", MAX_RESOLVE_DEPTH);
-    r->active[spec - keys_all] = 1;
-    r->stack[r->depth++] = spec->name;
+    r->active[spec->index] = 1;
+    r->made_from_wrong[r->depth] = 0;
+    r->stack[r->depth++] = spec;
 }
 
-static void leave(struct resolver *r, const struct key_spec *spec)
+static void leave(struct resolver *r)
 {
-    r->active[spec - keys_all] = 0;
-    r->depth--;
+    r->active[r->stack[--r->depth]->index] = 0;
 }
 
 static const struct key_spec *known_key(struct resolver *r, const char *key, const char *context)
@@ -90,6 +123,9 @@ static const struct key_spec *known_key(struct resolver *r, const char *key, con
     }
     return spec;
 }
+
+static void resolver_push(struct resolver *r, const char *key);
+static void push_key(struct resolver *r, const struct key_spec *spec);
 
 /* ---- values the user wrote ---- */
 
@@ -160,8 +196,6 @@ static void call_user_function(struct resolver *r, const char *key)
         resolver_fail(r, key, "the function returned another function");
     reject_marks(r, key, -1);
 }
-
-static int is_expand_key(struct resolver *r, const char *key);
 
 static int is_command_key(const char *key)
 {
@@ -301,29 +335,39 @@ static void expand_list(struct resolver *r, const char *key)
     lua_remove(L, list);
 }
 
+static int is_expand_key(struct resolver *r, const struct key_spec *spec);
+
 /* Turns what the user wrote for a key (top of the stack) into its value:
  * a bare ref becomes the referenced value, a function its result, and the
- * part lists of expandable keys their strings. */
-static void normalize(struct resolver *r, const struct key_spec *spec)
+ * part lists of expandable keys their strings. Returns 1 when the value
+ * is a new table of strings (an expanded list), which needs no copy. */
+static int normalize(struct resolver *r, const struct key_spec *spec)
 {
     lua_State *L = r->L;
     const char *target = refs_key(L, -1);
     if (target) {
         lua_pop(L, 1);
         push_ref_value(r, spec->name, target);
-        return;
+        return 0;
     }
     if (lua_type(L, -1) == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS) {
         call_user_function(r, spec->name);
-        normalize(r, spec);
-        return;
+        return normalize(r, spec);
     }
-    if (!is_expand_key(r, spec->name))
-        return;
-    if (spec->type == KEY_LIST && lua_type(L, -1) == LUA_TTABLE)
+    if (!is_expand_key(r, spec))
+        return 0;
+    if (read_only_is_view(L, -1)) {
+        /* another key's value, returned by a function: expanded afresh */
+        read_only_push_backing(L, -1);
+        lua_remove(L, -2);
+    }
+    if (spec->type == KEY_LIST && lua_type(L, -1) == LUA_TTABLE) {
         expand_list(r, spec->name);
-    else if (spec->type == KEY_STRING && (lua_type(L, -1) == LUA_TTABLE || lua_type(L, -1) == LUA_TUSERDATA))
+        return 1;
+    }
+    if (spec->type == KEY_STRING && (lua_type(L, -1) == LUA_TTABLE || lua_type(L, -1) == LUA_TUSERDATA))
         expand_to_string(r, spec->name);
+    return 0;
 }
 
 static void build_expand_set(struct resolver *r)
@@ -333,111 +377,305 @@ static void build_expand_set(struct resolver *r)
     static const char *const lists[] = {"expand_keys", "expand_keys_extra"};
     for (size_t l = 0; l < 2; l++) {
         resolver_push(r, lists[l]);
+        read_only_push_backing(L, -1);
         if (lua_type(L, -1) == LUA_TTABLE) {
             for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
                 if (lua_type(L, -1) != LUA_TSTRING)
                     resolver_fail(r, lists[l], "expected key names, got a %s", luaL_typename(L, -1));
                 known_key(r, lua_tostring(L, -1), "");
                 lua_pushboolean(L, 1);
-                lua_rawset(L, -4);
+                lua_rawset(L, -5);
             }
             lua_pop(L, 1); /* the nil that ended the list */
         }
-        lua_pop(L, 1);
+        lua_pop(L, 2);
     }
     r->expand_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-static int is_expand_key(struct resolver *r, const char *key)
+static int is_expand_key(struct resolver *r, const struct key_spec *spec)
 {
-    if (strcmp(key, "expand_keys") == 0 || strcmp(key, "expand_keys_extra") == 0)
+    if (spec->format == FORMAT_KEY_NAME) /* expand_keys and expand_keys_extra themselves */
         return 0;
     if (r->expand_ref == LUA_NOREF)
         build_expand_set(r);
     lua_rawgeti(r->L, LUA_REGISTRYINDEX, r->expand_ref);
-    int yes = lua_getfield(r->L, -1, key) != LUA_TNIL;
+    keys_push_name(r->L, spec);
+    int yes = lua_rawget(r->L, -2) != LUA_TNIL;
     lua_pop(r->L, 2);
     return yes;
 }
 
+/* Pushes the table of a reference made on first use: the tables of
+ * wrong values, errors and problems stay unmade for a right service. */
+static void push_lazy(lua_State *L, int *ref)
+{
+    if (*ref == LUA_NOREF) {
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        return;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, *ref);
+}
+
+/* ---- defaults and the strict profile ---- */
+
+/* Calls the option table's function below its `nargs` arguments (the
+ * first is always `c`), as user functions are called, leaving
+ * `nresults`. An error of the function itself is kept as the key's
+ * problem (reported unless the key was made from a value that is wrong
+ * already), and leaves nils; one raised by user code it reached, or by
+ * the resolver, stops the run as it would anywhere. */
+static int call_table_function(struct resolver *r, const struct key_spec *spec, int nargs, int nresults)
+{
+    lua_State *L = r->L;
+    int depth = r->depth, function_depth = r->function_depth;
+    r->function_depth = depth;
+    int status = lua_pcall(L, nargs, nresults, 0);
+    r->depth = depth;
+    r->function_depth = function_depth;
+    r->L = L;
+    if (status == LUA_OK)
+        return 1;
+    limits_stop_if_reached(L);
+    if (!failure_message(L, -1) || failure_is_failure(L, -1))
+        lua_error(L);
+    push_lazy(L, &r->errors_ref);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, spec->index + 1);
+    lua_pop(L, 1);
+    r->failed[spec->index] = 1;
+    for (int i = 0; i < nresults; i++)
+        lua_pushnil(L);
+    return 0;
+}
+
+static const char *const origins_known[] = {"default", "mix.exs", "strict", NULL};
+
+/* A default written as a ref or a part list (keys_push_default's
+ * integers and lists), on top of the stack, is replaced by its string;
+ * when a key it names is wrong or not a string, the default is not
+ * made: nil, and made from a wrong value. */
+static void expand_default(struct resolver *r)
+{
+    lua_State *L = r->L;
+    int parts = lua_gettop(L);
+    int whole = lua_type(L, parts) == LUA_TNUMBER;
+    lua_Integer n = whole ? 1 : (lua_Integer)lua_rawlen(L, parts);
+    int made = 1;
+    luaL_checkstack(L, (int)n + 2, "making a default");
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (!whole)
+            lua_rawgeti(L, parts, i);
+        else
+            lua_pushvalue(L, parts);
+        if (lua_type(L, -1) == LUA_TNUMBER) {
+            const struct key_spec *target = &keys_all[lua_tointeger(L, -1) - 1];
+            lua_pop(L, 1);
+            push_key(r, target);
+            made &= lua_type(L, -1) == LUA_TSTRING && !r->wrong[target->index];
+        }
+    }
+    if (!made) {
+        lua_settop(L, parts - 1);
+        lua_pushnil(L);
+        r->made_from_wrong[r->depth - 1] = 1;
+        return;
+    }
+    lua_concat(L, (int)n);
+    lua_replace(L, parts);
+}
+
+static const char *compute_default(struct resolver *r, const struct key_spec *spec)
+{
+    lua_State *L = r->L;
+    keys_push_default(L, spec);
+    int type = lua_type(L, -1);
+    if (spec->type == KEY_STRING && (type == LUA_TNUMBER || type == LUA_TTABLE)) {
+        expand_default(r);
+        return "default";
+    }
+    if (type != LUA_TFUNCTION) {
+        r->constant[spec->index] = 1;
+        return "default";
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
+    call_table_function(r, spec, 1, 2);
+    const char *origin = "default";
+    for (const char *const *o = origins_known; *o; o++)
+        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), *o) == 0)
+            origin = *o;
+    lua_pop(L, 1);
+    return origin;
+}
+
+static int is_strict(struct resolver *r)
+{
+    resolver_push(r, "paranoia");
+    int strict = lua_type(r->L, -1) == LUA_TSTRING && strcmp(lua_tostring(r->L, -1), "strict") == 0;
+    lua_pop(r->L, 1);
+    return strict;
+}
+
+/* paranoia = "strict": the profile's additions to the value on top. */
+static const char *add_strict(struct resolver *r, const struct key_spec *spec, const char *origin)
+{
+    static const char *const joined[][2] = {
+        {"default", "strict"}, {"config", "config+strict"}, {"cli", "cli+strict"},
+        {"computed", "computed+strict"}, {"mix.exs", "mix.exs+strict"},
+    };
+    lua_State *L = r->L;
+    if (lua_isnil(L, -1))
+        return origin; /* its default failed: nothing to add to */
+    r->constant[spec->index] = 0;
+    keys_push_strict(L, spec);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
+    lua_pushvalue(L, -3);
+    call_table_function(r, spec, 2, 1);
+    lua_remove(L, -2);
+    for (size_t i = 0; i < sizeof joined / sizeof joined[0]; i++)
+        if (strcmp(origin, joined[i][0]) == 0)
+            return joined[i][1];
+    return origin;
+}
+
 /* ---- resolution ---- */
 
-static int from_command_line(struct resolver *r, const char *key)
+static int from_command_line(struct resolver *r, const struct key_spec *spec)
 {
     lua_State *L = r->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctx->overrides_ref);
-    int found = lua_getfield(L, -1, key) != LUA_TNIL;
+    keys_push_name(L, spec);
+    int found = lua_rawget(L, -2) != LUA_TNIL;
     lua_pop(L, 2);
     return found;
 }
 
-static const char *compute(struct resolver *r, const struct key_spec *spec)
+/* Pushes the key's value, before it is stored, and returns its origin;
+ * sets *fresh when the value is a table the resolver made itself. */
+static const char *compute(struct resolver *r, const struct key_spec *spec, int *fresh)
 {
     lua_State *L = r->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->raw_ref);
-    int type = lua_getfield(L, -1, spec->name);
+    keys_push_name(L, spec);
+    int type = lua_gettable(L, -2); /* what the table inherits counts too */
     lua_remove(L, -2);
+    const char *origin;
     if (type == LUA_TNIL) {
         lua_pop(L, 1);
-        if (!spec->default_value) {
-            lua_pushnil(L);
-            return "default";
-        }
-        return spec->default_value(r);
+        origin = compute_default(r, spec);
+        *fresh = !r->constant[spec->index];
+    } else {
+        reject_marks(r, spec->name, -1);
+        *fresh = normalize(r, spec);
+        if (type == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS)
+            origin = "computed";
+        else
+            origin = from_command_line(r, spec) ? "cli" : "config";
     }
-    reject_marks(r, spec->name, -1);
-    normalize(r, spec);
-    if (type == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS)
-        return "computed";
-    return from_command_line(r, spec->name) ? "cli" : "config";
+    if (spec->has_strict && is_strict(r)) {
+        origin = add_strict(r, spec, origin);
+        *fresh = 1;
+    }
+    return origin;
 }
 
 static void push_resolved(struct resolver *r, const struct key_spec *spec)
 {
     lua_State *L = r->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
-    lua_getfield(L, -1, spec->name);
+    if (r->wrong[spec->index])
+        push_lazy(L, &r->wrong_ref);
+    else
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
+    keys_push_name(L, spec);
+    lua_rawget(L, -2);
     lua_remove(L, -2);
 }
 
-/* Records the value on top of the stack (left there) as the key's. */
-static void store(struct resolver *r, const struct key_spec *spec, const char *origin)
+/* Checks a value the user gave (on top of the stack) as it is stored;
+ * its problems are kept in the key's slot, reported in the order of the
+ * option table when the service is resolved. This may run inside a
+ * user's function, even in a coroutine: the problems are collected on
+ * the stack at hand. Returns whether the value is wrong. */
+static int check_given(struct resolver *r, const struct key_spec *spec)
 {
     lua_State *L = r->L;
+    struct problems found;
+    problems_init(L, &found);
+    validate_value(L, &found, r->prefix, spec, -2);
+    if (found.count == 0) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    push_lazy(L, &r->by_key_ref);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, spec->index + 1);
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* Records the value on top of the stack as the key's, a table as a
+ * read-only view, which replaces it on the stack: what the user's table
+ * holds later, or what any code does with `c`, cannot change it. A
+ * table the resolver made itself (`fresh`) needs no copy. */
+static void store(struct resolver *r, const struct key_spec *spec, const char *origin, int fresh,
+                  int made_from_wrong_value)
+{
+    lua_State *L = r->L;
+    int index = spec->index;
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        if (fresh && !read_only_is_view(L, -1))
+            read_only_push_view(L, -1);
+        else
+            read_only_push_copy(L, -1);
+        lua_replace(L, -2);
+    }
+    r->given[index] = strcmp(origin, "default") != 0 && strcmp(origin, "strict") != 0;
+    int given_wrong = r->given[index] && check_given(r, spec);
+    r->tainted[index] = (unsigned char)made_from_wrong_value;
+    r->wrong[index] = (unsigned char)(r->failed[index] || made_from_wrong_value || given_wrong);
     if (!lua_isnil(L, -1)) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
-        lua_pushvalue(L, -2);
-        lua_setfield(L, -2, spec->name);
+        if (r->wrong[index])
+            push_lazy(L, &r->wrong_ref);
+        else
+            lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
+        keys_push_name(L, spec);
+        lua_pushvalue(L, -3);
+        lua_rawset(L, -3);
         lua_pop(L, 1);
     }
     if (strcmp(origin, "default") != 0) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, r->origins_ref);
+        keys_push_name(L, spec);
         lua_pushstring(L, origin);
-        lua_setfield(L, -2, spec->name);
+        lua_rawset(L, -3);
         lua_pop(L, 1);
     }
-    r->resolved[spec - keys_all] = 1;
+    r->resolved[index] = 1;
 }
 
-void resolver_push(struct resolver *r, const char *key)
+static void push_key(struct resolver *r, const struct key_spec *spec)
 {
-    const struct key_spec *spec = known_key(r, key, "");
-    if (r->resolved[spec - keys_all]) {
+    if (r->resolved[spec->index]) {
+        if (r->wrong[spec->index] && r->depth > 0)
+            r->made_from_wrong[r->depth - 1] = 1;
         push_resolved(r, spec);
         return;
     }
     enter(r, spec);
-    const char *origin = compute(r, spec);
-    leave(r, spec);
-    store(r, spec, origin);
+    int fresh = 0;
+    const char *origin = compute(r, spec, &fresh);
+    int made_from_wrong_value = r->made_from_wrong[r->depth - 1];
+    leave(r);
+    store(r, spec, origin, fresh, made_from_wrong_value);
+    if (r->wrong[spec->index] && r->depth > 0)
+        r->made_from_wrong[r->depth - 1] = 1;
 }
 
-const char *resolver_string(struct resolver *r, const char *key)
+static void resolver_push(struct resolver *r, const char *key)
 {
-    resolver_push(r, key);
-    const char *s = lua_type(r->L, -1) == LUA_TSTRING ? lua_tostring(r->L, -1) : NULL;
-    lua_pop(r->L, 1); /* the values table keeps the string alive */
-    return s;
+    push_key(r, known_key(r, key, ""));
 }
 
 /* ---- the view `c` ---- */
@@ -447,74 +685,138 @@ static int view_index(lua_State *L)
     struct resolver *r = lua_touserdata(L, lua_upvalueindex(1));
     const char *key = luaL_checkstring(L, 2);
     /* the caller may be a coroutine: resolve on its stack, not the main
-     * thread's (call_user_function puts the main thread back) */
+     * thread's (the function's caller puts the main thread back) */
     lua_State *caller = r->L;
     r->L = L;
     /* a failure the function caught with pcall may have left keys on the
      * stack above it: they are not being resolved any more */
     while (r->depth > r->function_depth)
-        leave(r, keys_find(r->stack[r->depth - 1]));
+        leave(r);
     resolver_push(r, key);
     r->L = caller;
     return 1;
 }
 
-static int view_assign(lua_State *L)
+/* ---- checking the defaults ---- */
+
+/* The option table's constant defaults are the same for every service:
+ * checked with the first service of the run. */
+static int constants_checked;
+
+/* A default is checked when the key matters for this service and it was
+ * not made from a wrong value (that one is reported); one that could
+ * not be made is reported with its reason. A default that is wrong
+ * itself is reported, and so are the defaults made from it, each naming
+ * what reaches systemd. */
+/* keys_applies, remembered per condition for the service (the keys of
+ * one directory kind share theirs). */
+static int applies(struct resolver *r, const struct key_spec *spec, int values)
 {
-    return luaL_error(L, "the config view is read-only (tried to set '%s')", luaL_tolstring(L, 2, NULL));
+    if (!spec->when_key)
+        return 1;
+    for (int i = 0; i < r->conditions; i++)
+        if (r->condition[i].key == spec->when_key && r->condition[i].value == spec->when_value)
+            return r->condition[i].applies;
+    int yes = keys_applies(r->L, spec, values);
+    if (r->conditions < CONDITIONS_KEPT)
+        r->condition[r->conditions++] = (struct condition){spec->when_key, spec->when_value, yes};
+    return yes;
 }
 
-static void make_view(struct resolver *r)
+static void check_default(struct resolver *r, const struct key_spec *spec, int values)
 {
     lua_State *L = r->L;
-    lua_newtable(L);
-    lua_createtable(L, 0, 3);
+    int index = spec->index;
+    if (r->tainted[index])
+        return;
+    if (r->failed[index]) {
+        push_lazy(L, &r->errors_ref);
+        lua_rawgeti(L, -1, index + 1);
+        problems_add(L, r->problems, "%s%s: %s", r->prefix, spec->name, failure_message(L, -1));
+        lua_pop(L, 2);
+        return;
+    }
+    if ((r->constant[index] && constants_checked) || !applies(r, spec, values))
+        return;
+    keys_push_name(L, spec);
+    lua_rawget(L, values);
+    validate_value(L, r->problems, r->prefix, spec, -1);
+    lua_pop(L, 1);
+}
+
+/* Joins the wrong values to the right ones, and reports the problems in
+ * the order of the option table: those of the values the user gave,
+ * found as they were stored, and those of the defaults. */
+static void finish_values(struct resolver *r)
+{
+    lua_State *L = r->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
+    int values = lua_gettop(L);
+    lua_pushnil(L);
+    lua_setmetatable(L, values); /* no more resolving */
+    if (r->wrong_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->wrong_ref);
+        lua_pushnil(L);
+        while (lua_next(L, values + 1)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, values);
+        }
+        lua_pop(L, 1);
+    }
+    push_lazy(L, &r->by_key_ref); /* values by_key */
+    for (size_t i = 0; i < keys_count; i++) {
+        if (!r->given[i])
+            check_default(r, &keys_all[i], values);
+        else if (lua_rawgeti(L, values + 1, (lua_Integer)i + 1) == LUA_TTABLE)
+            problems_append(L, r->problems, -1);
+        else
+            lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    constants_checked = 1;
+}
+
+/* Makes the table `values` reads through while the service is resolved:
+ * a miss resolves the key. */
+static void make_values(struct resolver *r)
+{
+    lua_State *L = r->L;
+    lua_createtable(L, 0, (int)keys_count);
+    lua_createtable(L, 0, 1);
     lua_pushlightuserdata(L, r);
     lua_pushcclosure(L, view_index, 1);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, view_assign);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
-    r->view_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->values_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* Once everything is resolved the view must not reach the resolver any
- * more (it lives on the C stack): it now reads the final values. */
-static void retire_view(struct resolver *r, int values)
+void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, const char *prefix,
+                      struct problems *p)
 {
-    lua_State *L = r->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
-    lua_getmetatable(L, -1);
-    lua_pushvalue(L, values);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 2);
-}
-
-
-void resolver_resolve(lua_State *L, int service, const struct run_context *ctx)
-{
-    struct resolver r = {.L = L, .ctx = ctx, .expand_ref = LUA_NOREF};
+    struct resolver r = {.L = L, .ctx = ctx, .prefix = prefix, .problems = p, .expand_ref = LUA_NOREF,
+                         .wrong_ref = LUA_NOREF, .errors_ref = LUA_NOREF, .by_key_ref = LUA_NOREF};
     lua_pushvalue(L, service);
     r.raw_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_createtable(L, 0, (int)keys_count);
-    r.values_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    make_values(&r);
     lua_createtable(L, 0, 8);
     r.origins_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    make_view(&r);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r.values_ref);
+    read_only_push_view(L, -1);
+    r.view_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
 
     for (size_t i = 0; i < keys_count; i++) {
-        resolver_push(&r, keys_all[i].name);
+        push_key(&r, &keys_all[i]);
         lua_pop(L, 1);
     }
+    finish_values(&r);
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, r.values_ref);
-    retire_view(&r, lua_gettop(L));
     lua_rawgeti(L, LUA_REGISTRYINDEX, r.origins_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, r.raw_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, r.values_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, r.origins_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, r.view_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, r.expand_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r.view_ref);
+    int refs[] = {r.raw_ref, r.values_ref, r.wrong_ref, r.origins_ref, r.errors_ref, r.by_key_ref, r.view_ref,
+                  r.expand_ref};
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+        luaL_unref(L, LUA_REGISTRYINDEX, refs[i]);
 }

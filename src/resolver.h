@@ -3,6 +3,8 @@
 
 #include <lua.h>
 
+struct problems;
+
 /* What the run knows beyond the service table itself. */
 struct run_context {
     const char *config_path;   /* as given on the command line */
@@ -12,23 +14,16 @@ struct run_context {
     int overrides_ref;         /* registry ref to the --set table */
 };
 
-struct resolver;
-
-/* Resolves the service table at index `service` into a new plain table of
- * every key's final value, pushed on the stack, and a second table of the
- * origin of each key ("default", "config", "computed", "mix.exs") pushed
- * above it. Raises a failure on unknown refs, cycles and missing values. */
-void resolver_resolve(lua_State *L, int service, const struct run_context *ctx);
-
-/* For default functions: the resolved value of another key. */
-lua_State *resolver_state(struct resolver *r);
-const struct run_context *resolver_context(struct resolver *r);
-void resolver_push(struct resolver *r, const char *key);
-/* NULL when the key resolves to nil or false; the string stays valid as
- * long as the resolution runs. */
-const char *resolver_string(struct resolver *r, const char *key);
-/* Raises a failure about `key` (prefixed with the config path). */
-void resolver_fail(struct resolver *r, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4), noreturn));
+/* Resolves the service table at index `service`: every key's final value
+ * (what the user gave, a function's result, or the option table's
+ * default, with the strict profile's additions), each checked once, its
+ * problems added to `p` after `prefix`. Pushes the table of values (its
+ * tables read-only views), the table of origins of the keys not from a
+ * plain default ("config", "cli", "computed", "mix.exs", "strict",
+ * "config+strict" ...), and the read-only view `c` of the values that
+ * functions, hooks and templates get. Raises a failure on unknown refs,
+ * cycles and errors in user code. */
+void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, const char *prefix,
+                      struct problems *p);
 
 #endif

@@ -11,10 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How often (in VM instructions) the hook looks at the clock. Any count
- * hook makes the VM check every instruction; the number only sets how
- * soon after the alarm the run stops. */
-#define HOOK_INSTRUCTIONS 1000
+/* No hook runs until a limit is reached: any hook makes the VM check
+ * every instruction, which costs a third of a run. When the alarm comes
+ * (or memory runs out), the hook is set on the state, as lua.c does for
+ * SIGINT (lua_sethook may be called from a signal handler), and raises
+ * at the next instruction, and again at every one after: no Lua code
+ * goes on, whatever it catches. A coroutine made before then has no
+ * hook; pcall, coroutine.resume and the like let the limit through
+ * (lua_env.c), and the alarm's grace ends what still runs. */
+static lua_State *hooked_state;
 
 /* How long after the alarm the hook has to stop the run before the alarm
  * ends the process itself: long enough to unwind and report, short
@@ -37,6 +42,14 @@ static volatile sig_atomic_t memory_reached;
 static const char memory_message[] =
     "stopped: the config used more than its memory limit (unbounded data?); raise the limit with --max-memory";
 
+static void limit_hook(lua_State *L, lua_Debug *ar);
+
+static void set_limit_hook(void)
+{
+    if (hooked_state)
+        lua_sethook(hooked_state, limit_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
 static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size)
 {
     struct limits *limits = ud;
@@ -53,6 +66,7 @@ static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
         if (limits->hit == LIMIT_NONE && limits->counting) {
             limits->hit = LIMIT_MEMORY;
             memory_reached = 1;
+            set_limit_hook();
         }
         return NULL;
     }
@@ -85,9 +99,6 @@ void limits_stop_if_reached(lua_State *L)
     failure_raise_top(L, EXIT_INVALID_CONFIG);
 }
 
-/* Installed at creation, so every coroutine inherits it. Once a limit is
- * reached it raises again every HOOK_INSTRUCTIONS: no Lua code goes on
- * after it, whatever it catches. */
 static void limit_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
@@ -105,6 +116,7 @@ static void on_alarm(int signal_number)
     (void)signal_number;
     if (clock_state == CLOCK_RUNNING) {
         clock_state = CLOCK_EXPIRED;
+        set_limit_hook();
         set_timer(GRACE_MICROSECONDS);
     } else if (clock_state == CLOCK_EXPIRED) {
         /* Lua did not get control back: C code or a read is stuck.
@@ -167,7 +179,7 @@ lua_State *limits_new_state(struct limits *limits)
     if (L) {
         /* a run makes many short-lived tables per service and keeps few */
         lua_gc(L, LUA_GCGEN, 0, 0);
-        lua_sethook(L, limit_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+        hooked_state = L;
         start_clock(limits);
     }
     return L;
@@ -193,6 +205,7 @@ void limits_resume(lua_State *L)
 void limits_close_state(lua_State *L)
 {
     limits_stop(L);
+    hooked_state = NULL;
     /* no user finalizer can exist (__gc is refused, host metatables are
      * hidden), so closing runs only the host's own */
     lua_close(L);

@@ -2,12 +2,14 @@
 
 #include "keys.h"
 #include "lua_env.h"
+#include "read_only.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
 
 /* Replaces a function (or the functions inside a table) at the top of
- * the stack with "<function file:line>", which text and JSON can hold. */
+ * the stack with "<function file:line>", which text and JSON can hold;
+ * a table comes out as a plain copy of what its view shows. */
 static void describe_functions(lua_State *L)
 {
     if (lua_type(L, -1) == LUA_TFUNCTION) {
@@ -20,6 +22,8 @@ static void describe_functions(lua_State *L)
     }
     if (lua_type(L, -1) != LUA_TTABLE)
         return;
+    read_only_push_backing(L, -1);
+    lua_replace(L, -2);
     lua_newtable(L);
     lua_pushnil(L);
     while (lua_next(L, -3)) {
@@ -41,7 +45,14 @@ static void push_service(lua_State *L, int cfg, int origins, int exposures)
     lua_setfield(L, -3, "exposure");
     lua_setfield(L, -2, "name");
     lua_createtable(L, (int)keys_count, 0);
+    lua_Integer shown = 0;
     for (size_t i = 0; i < keys_count; i++) {
+        /* a key that does not matter for this service is left out, unless
+         * the user set it */
+        int given = lua_getfield(L, origins, keys_all[i].name) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (!given && !keys_applies(L, &keys_all[i], cfg))
+            continue;
         lua_createtable(L, 0, 3);
         lua_pushstring(L, keys_all[i].name);
         lua_setfield(L, -2, "name");
@@ -53,7 +64,7 @@ static void push_service(lua_State *L, int cfg, int origins, int exposures)
             lua_pushliteral(L, "default"); /* the resolver records only other origins */
         }
         lua_setfield(L, -2, "origin");
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
+        lua_rawseti(L, -2, ++shown);
     }
     lua_setfield(L, -2, "keys");
 }

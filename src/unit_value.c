@@ -1,13 +1,21 @@
 #include "unit_value.h"
 
 #include "escape.h"
-#include "refs.h"
 
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The letters systemd.unit(5) lists as specifiers ('%' itself excluded:
+ * a literal percent sign needs no specifier). */
+static const char specifier_letters[] = "aAbBCEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY";
+
+int unit_value_is_specifier_letter(char c)
+{
+    return c && strchr(specifier_letters, c) != NULL;
+}
 
 const char *unit_value_push_decimal(lua_State *L, int index)
 {
@@ -58,7 +66,7 @@ const char *unit_value_push(lua_State *L, int index, const char **problem)
     luaL_buffinit(L, &b);
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch == (unsigned char)SPECIFIER_MARK && i + 1 < len && refs_is_specifier_letter(s[i + 1])) {
+        if (ch == (unsigned char)SPECIFIER_MARK && i + 1 < len && unit_value_is_specifier_letter(s[i + 1])) {
             luaL_addchar(&b, '%');
             luaL_addchar(&b, s[++i]);
         } else if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
@@ -110,7 +118,7 @@ const char *unit_value_problem(const char *s, size_t len)
     if (len > UNIT_LINE_MAX / 2)
         return "is longer than a unit file line can hold";
     for (size_t i = 0; i < len;) {
-        if (u[i] == (unsigned char)SPECIFIER_MARK && i + 1 < len && refs_is_specifier_letter(s[i + 1])) {
+        if (u[i] == (unsigned char)SPECIFIER_MARK && i + 1 < len && unit_value_is_specifier_letter(s[i + 1])) {
             i += 2;
             continue;
         }

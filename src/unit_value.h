@@ -4,6 +4,14 @@
 #include <lua.h>
 #include <stddef.h>
 
+/* Marks a systemd specifier inside a resolved string. Control characters
+ * never survive validation, so this byte cannot come from a user: the
+ * writer turns it back into '%' and doubles every literal '%'. */
+#define SPECIFIER_MARK '\x01'
+
+/* Whether systemd knows %c as a specifier. */
+int unit_value_is_specifier_letter(char c);
+
 /* Longest line systemd reads from a unit file (LONG_LINE_MAX). */
 #define UNIT_LINE_MAX (1024 * 1024)
 

@@ -4,6 +4,7 @@
 #include "escape.h"
 #include "keys.h"
 #include "path_rules.h"
+#include "read_only.h"
 #include "systemd_names.h"
 #include "unit_name.h"
 #include "unit_value.h"
@@ -259,8 +260,10 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
         return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s)
                    ? NULL : "expected a system call or @group, ~ to deny it";
     case FORMAT_DIRECTIVES:
-        return NULL;
-    case FORMAT_RELATIVE_OR_ABSOLUTE:
+    case FORMAT_HOOKS:
+    case FORMAT_VERSION:
+        return NULL; /* tables and integers: checked by their shape */
+    case FORMAT_FOLDER:
         return *s ? NULL : "expected a folder, not an empty string";
     case FORMAT_FOLDER_NAME:
         /* "" omits MIX_ENV; anything else names _build/<mix_env> */
@@ -369,6 +372,8 @@ static void check_string(lua_State *L, struct problems *p, const char *prefix, c
 
 static void check_list(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
 {
+    read_only_push_backing(L, index);
+    index = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, index);
     lua_pushnil(L);
     while (lua_next(L, index)) {
@@ -377,7 +382,7 @@ static void check_list(lua_State *L, struct problems *p, const char *prefix, con
             lua_pushfstring(L, "%s%s: expected a list, but it has the key %s", prefix, spec->name,
                             luaL_tolstring(L, -1, NULL));
             problems_add(L, p, "%s", lua_tostring(L, -1));
-            lua_pop(L, 3);
+            lua_pop(L, 4);
             return;
         }
     }
@@ -390,6 +395,7 @@ static void check_list(lua_State *L, struct problems *p, const char *prefix, con
             check_string(L, p, prefix, where, spec, -2);
         lua_pop(L, 2);
     }
+    lua_pop(L, 1);
 }
 
 static int type_matches(lua_State *L, const struct key_spec *spec, int index)
@@ -515,38 +521,55 @@ static void check_hooks(lua_State *L, struct problems *p, const char *prefix, co
     }
 }
 
-static void check_key(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int cfg)
+/* systemd_version: the versions systemd has had, give or take. */
+static void check_version(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec,
+                          int index)
 {
-    int type = lua_getfield(L, cfg, spec->name);
-    if (type == LUA_TNIL || (type == LUA_TBOOLEAN && !lua_toboolean(L, -1) && (spec->flags & KEY_OPTIONAL))) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (!type_matches(L, spec, -1))
-        report(L, p, prefix, spec->name, spec, expected_type(spec), NULL, -1);
-    else if (type == LUA_TNUMBER && spec->type == KEY_SCALAR)
-        check_count(L, p, prefix, spec, lua_gettop(L));
-    else if (spec->type == KEY_STRING || (spec->type == KEY_SCALAR && type == LUA_TSTRING))
-        check_string(L, p, prefix, spec->name, spec, -1);
-    else if (spec->type == KEY_BOOLEAN && type == LUA_TSTRING)
-        check_flag_word(L, p, prefix, spec, lua_gettop(L));
-    else if (spec->type == KEY_LIST)
-        check_list(L, p, prefix, spec, lua_gettop(L));
-    else if (spec->type == KEY_FUNCTIONS)
-        check_functions(L, p, prefix, spec, lua_gettop(L));
-    else if (spec->format == FORMAT_DIRECTIVES)
-        check_directives(L, p, prefix, spec, lua_gettop(L));
-    else if (spec->type == KEY_TABLE)
-        check_hooks(L, p, prefix, spec, lua_gettop(L));
-    lua_pop(L, 1);
+    lua_Integer version = lua_tointeger(L, index);
+    if (version < 1 || version > 9999)
+        problems_add(L, p, "%s%s: expected a version number such as 247, got %I", prefix, spec->name,
+                     (LUAI_UACINT)version);
 }
 
-/* Checks the keys the user set (in the config or with --set): unknown
- * names, and the values they resolved to. Defaults need no check: they
- * are derived from checked values by unitforge itself. */
-static void check_user_keys(lua_State *L, struct problems *p, const char *prefix, int raw, int cfg, int origins,
-                            unsigned char set[KEYS_MAX])
+/* Checks one value of a table (backing at `index`): its shape by format. */
+static void check_table(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
 {
+    if (spec->type == KEY_LIST)
+        check_list(L, p, prefix, spec, index);
+    else if (spec->type == KEY_FUNCTIONS)
+        check_functions(L, p, prefix, spec, index);
+    else if (spec->format == FORMAT_DIRECTIVES)
+        check_directives(L, p, prefix, spec, index);
+    else if (spec->format == FORMAT_HOOKS)
+        check_hooks(L, p, prefix, spec, index);
+}
+
+void validate_value(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
+{
+    index = lua_absindex(L, index);
+    int type = lua_type(L, index);
+    if (type == LUA_TNIL || (type == LUA_TBOOLEAN && !lua_toboolean(L, index) && (spec->flags & KEY_OPTIONAL)))
+        return;
+    if (!type_matches(L, spec, index))
+        report(L, p, prefix, spec->name, spec, expected_type(spec), NULL, index);
+    else if (type == LUA_TNUMBER && spec->type == KEY_SCALAR)
+        check_count(L, p, prefix, spec, index);
+    else if (spec->format == FORMAT_VERSION)
+        check_version(L, p, prefix, spec, index);
+    else if (spec->type == KEY_STRING || (spec->type == KEY_SCALAR && type == LUA_TSTRING))
+        check_string(L, p, prefix, spec->name, spec, index);
+    else if (spec->type == KEY_BOOLEAN && type == LUA_TSTRING)
+        check_flag_word(L, p, prefix, spec, index);
+    else if (type == LUA_TTABLE) {
+        read_only_push_backing(L, index);
+        check_table(L, p, prefix, spec, lua_gettop(L));
+        lua_pop(L, 1);
+    }
+}
+
+void validate_unknown_keys(lua_State *L, int raw, const char *prefix, struct problems *p)
+{
+    raw = lua_absindex(L, raw);
     lua_pushnil(L);
     while (lua_next(L, raw)) {
         lua_pop(L, 1);
@@ -559,19 +582,6 @@ static void check_user_keys(lua_State *L, struct problems *p, const char *prefix
             lua_pop(L, 1);
         }
     }
-    /* every key that did not come from a default: set in the table (or
-     * inherited through its metatable), computed, from --set or mix.exs;
-     * checked in the contract's order, so messages come in a stable order */
-    lua_pushnil(L);
-    while (lua_next(L, origins)) {
-        lua_pop(L, 1);
-        const struct key_spec *spec = keys_find(lua_tostring(L, -1));
-        if (spec)
-            set[spec - keys_all] = 1;
-    }
-    for (size_t i = 0; i < keys_count; i++)
-        if (set[i])
-            check_key(L, p, prefix, &keys_all[i], cfg);
 }
 
 static const char *string_field(lua_State *L, int cfg, const char *key)
@@ -581,77 +591,26 @@ static const char *string_field(lua_State *L, int cfg, const char *key)
     return s;
 }
 
-/* Whether the service writes the directive that takes `key`'s value. */
-static int key_is_written(lua_State *L, int cfg, const char *key)
+/* The value of `key` when it matters for this service, else NULL. */
+static const char *applied_string(lua_State *L, int cfg, const char *key)
 {
-    static const struct {
-        const char *key, *when, *is; /* is: NULL for "set" */
-    } conditions[] = {
-        {"root_directory", "chroot", NULL},
-        {"pid_file", "service_type", "forking"},
-        {"flags_dir", "restart_method", "systemd_flag"},
-    };
-    for (size_t i = 0; i < sizeof conditions / sizeof conditions[0]; i++) {
-        if (strcmp(key, conditions[i].key) != 0)
-            continue;
-        int type = lua_getfield(L, cfg, conditions[i].when);
-        int written = conditions[i].is ? type == LUA_TSTRING && strcmp(lua_tostring(L, -1), conditions[i].is) == 0
-                                       : lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        return written;
-    }
-    const char *suffix = strstr(key, "_directory");
-    if (!suffix || suffix[10])
-        return 1;
-    /* runtime_directory: written when "runtime" is in dirs */
-    size_t kind_len = (size_t)(suffix - key);
-    int listed = 0;
-    lua_getfield(L, cfg, "dirs");
-    for (lua_Integer i = 1, n = lua_type(L, -1) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        size_t len;
-        const char *kind = lua_tolstring(L, -1, &len);
-        listed |= kind && len == kind_len && strncmp(kind, key, len) == 0;
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    return listed;
+    return keys_applies(L, keys_find(key), cfg) ? string_field(L, cfg, key) : NULL;
 }
 
-/* Defaults that directives take whole are made from what the user set
- * (a working_dir from base_dir, a pid_file from runtime_directory), so
- * they are checked too: a path the user's parts made too long, or a
- * name ending in a space, would be dropped or changed by systemd. */
-static void check_written_defaults(lua_State *L, struct problems *p, const char *prefix, int cfg,
-                                   const unsigned char set[KEYS_MAX])
+/* PathModified= takes the flag file, a little longer than flags_dir. */
+static void check_flag_file(lua_State *L, struct problems *p, const char *prefix, int cfg)
 {
-    static const char *const written[] = {
-        "working_dir", "root_directory", "pid_file", "flags_dir", "syslog_identifier",
-        "runtime_directory", "configuration_directory", "logs_directory", "state_directory",
-        "cache_directory", NULL,
-    };
-    for (const char *const *name = written; *name; name++) {
-        const struct key_spec *spec = keys_find(*name);
-        if (!set[spec - keys_all] && key_is_written(L, cfg, *name))
-            check_key(L, p, prefix, spec, cfg);
-    }
-    /* PathModified= takes the flag file, a little longer than flags_dir */
-    const char *flags = key_is_written(L, cfg, "flags_dir") ? string_field(L, cfg, "flags_dir") : NULL;
-    if (flags) {
-        if (path_length_problem(lua_pushfstring(L, "%s/restart.flag", flags)))
-            report(L, p, prefix, "flags_dir", keys_find("flags_dir"),
-                   "PathModified=<flags_dir>/restart.flag would be longer than systemd accepts (4095 bytes)", NULL, -1);
-        lua_pop(L, 1);
-    }
+    const char *flags = applied_string(L, cfg, "flags_dir");
+    if (!flags)
+        return;
+    if (path_length_problem(lua_pushfstring(L, "%s/restart.flag", flags)))
+        report(L, p, prefix, "flags_dir", keys_find("flags_dir"),
+               "PathModified=<flags_dir>/restart.flag would be longer than systemd accepts (4095 bytes)", NULL, -1);
+    lua_pop(L, 1);
 }
 
 /* ---- rules that join several keys ---- */
 
-
-struct version_gate {
-    const char *what;
-    lua_Integer since;
-};
 
 /* An Exec prefix the target systemd does not know would be read as part
  * of the path: the command would not run at all. */
@@ -696,6 +655,8 @@ static void check_commands(lua_State *L, struct problems *p, const char *prefix,
         lua_pop(L, 1);
     }
     lua_getfield(L, cfg, "exec_start_pre");
+    read_only_push_backing(L, -1);
+    lua_remove(L, -2);
     for (lua_Integer i = 1; lua_type(L, -1) == LUA_TTABLE && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             const char *where = lua_pushfstring(L, "exec_start_pre[%d]", (int)i);
@@ -716,18 +677,27 @@ static void check_commands(lua_State *L, struct problems *p, const char *prefix,
     }
 }
 
-static void check_service_type(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
+/* Values that need a newer systemd than their key (the option table's
+ * gates). */
+static void check_value_gates(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
 {
-    static const struct version_gate gates[] = {{"exec", 240}, {"notify-reload", 253}};
+    for (size_t i = 0; i < keys_count; i++) {
+        const struct key_spec *spec = &keys_all[i];
+        const char *value = spec->gates ? string_field(L, cfg, spec->name) : NULL;
+        for (const struct key_gate *g = spec->gates; value && g->value; g++)
+            if (strcmp(value, g->value) == 0 && version < g->since)
+                problems_add(L, p, "%s%s: \"%s\" needs systemd_version >= %d, target is %d", prefix, spec->name,
+                             value, (int)g->since, (int)version);
+    }
+}
+
+/* systemd refuses Restart=always for oneshot services. */
+static void check_oneshot_restart(lua_State *L, struct problems *p, const char *prefix, int cfg)
+{
     const char *type = string_field(L, cfg, "service_type");
     const char *restart = string_field(L, cfg, "restart");
-    if (!type)
-        return;
-    for (size_t g = 0; g < sizeof gates / sizeof gates[0]; g++)
-        if (strcmp(type, gates[g].what) == 0 && version < gates[g].since)
-            problems_add(L, p, "%sservice_type: \"%s\" needs systemd_version >= %d, target is %d", prefix, type,
-                         (int)gates[g].since, (int)version);
-    if (strcmp(type, "oneshot") == 0 && restart && (strcmp(restart, "always") == 0 || strcmp(restart, "on-success") == 0))
+    if (type && strcmp(type, "oneshot") == 0 && restart &&
+        (strcmp(restart, "always") == 0 || strcmp(restart, "on-success") == 0))
         problems_add(L, p, "%srestart: systemd refuses Restart=%s for oneshot services; use \"on-failure\" or \"no\"",
                      prefix, restart);
 }
@@ -737,39 +707,28 @@ static void check_service_type(lua_State *L, struct problems *p, const char *pre
  * versions differ in how they take it). */
 static void check_directories(lua_State *L, struct problems *p, const char *prefix, int cfg, lua_Integer version)
 {
-    static const char *const kinds[] = {"runtime", "configuration", "logs", "state", "cache", NULL};
-    for (const char *const *kind = kinds; version < 250 && *kind; kind++) {
-        const char *name = lua_pushfstring(L, "%s_directory", *kind);
-        const char *value = key_is_written(L, cfg, name) ? string_field(L, cfg, name) : NULL;
-        lua_pop(L, 1);
+    for (size_t i = 0; version < 250 && i < keys_count; i++) {
+        const struct key_spec *spec = &keys_all[i];
+        if (spec->format != FORMAT_DIRECTORY_NAME || !spec->since)
+            continue; /* not a directive's value */
+        const char *value = applied_string(L, cfg, spec->name);
         if (value && strchr(value, ':'))
-            problems_add(L, p, "%s%s_directory: a ':' in a directory name needs systemd_version >= 250, target is %d",
-                         prefix, *kind, (int)version);
+            problems_add(L, p, "%s%s: a ':' in a directory name needs systemd_version >= 250, target is %d",
+                         prefix, spec->name, (int)version);
     }
 }
 
-void validate_service(lua_State *L, int raw, int cfg, int origins, const char *prefix, struct problems *p)
+void validate_service(lua_State *L, int cfg, const char *prefix, struct problems *p)
 {
     int top = lua_gettop(L);
     (void)top; /* read by the asserts of debug builds */
-    raw = lua_absindex(L, raw);
     cfg = lua_absindex(L, cfg);
-    origins = lua_absindex(L, origins);
-    int before = p->count;
-    unsigned char set[KEYS_MAX] = {0};
-    check_user_keys(L, p, prefix, raw, cfg, origins, set);
-    assert(lua_gettop(L) == top);
-    if (p->count > before)
-        return; /* the rules below assume well-typed values */
-    check_written_defaults(L, p, prefix, cfg, set);
-    assert(lua_gettop(L) == top);
     lua_getfield(L, cfg, "systemd_version");
     lua_Integer version = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (version < 1 || version > 9999)
-        problems_add(L, p, "%ssystemd_version: expected a version number such as 247, got %I", prefix,
-                     (LUAI_UACINT)version);
-    check_service_type(L, p, prefix, cfg, version);
+    check_flag_file(L, p, prefix, cfg);
+    check_value_gates(L, p, prefix, cfg, version);
+    check_oneshot_restart(L, p, prefix, cfg);
     check_commands(L, p, prefix, cfg, version);
     check_directories(L, p, prefix, cfg, version);
     assert(lua_gettop(L) == top);

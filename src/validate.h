@@ -3,10 +3,20 @@
 
 #include "problems.h"
 
-/* Checks the user's raw service table at `raw` (unknown keys) and the
- * values of its resolved config at `cfg` that did not come from defaults
- * (their origins at `origins`): types, formats, version gates. Adds one
- * line per problem, each starting with `prefix` ("deploy.lua: "). */
-void validate_service(lua_State *L, int raw, int cfg, int origins, const char *prefix, struct problems *p);
+struct key_spec;
+
+/* Each adds one line per problem, starting with `prefix` ("deploy.lua: ",
+ * or "deploy.lua: services[2]." in a list). */
+
+/* Keys of the user's raw service table at `raw` that no key is. */
+void validate_unknown_keys(lua_State *L, int raw, const char *prefix, struct problems *p);
+
+/* One value of the key (at `index`): its type and format. */
+void validate_value(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index);
+
+/* The rules that join several keys of the resolved config at `cfg`,
+ * whose values each passed validate_value: values and command prefixes
+ * the target systemd does not know, commands as systemd splits them. */
+void validate_service(lua_State *L, int cfg, const char *prefix, struct problems *p);
 
 #endif
