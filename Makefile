@@ -13,7 +13,7 @@ DEBIAN_PACKAGES = cmake make gcc libc6-dev pkgconf liblua5.4-dev lua5.4 \
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build demo test bench asan ubsan valgrind fuzz clean
+.PHONY: all deps build demo test bench docs asan ubsan valgrind fuzz clean
 
 all: build
 
@@ -41,6 +41,10 @@ bench: build
 	@command -v /usr/bin/time >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
 	bench/startup.sh $(BUILD_DIR)/unitforge
 	bench/scale.sh $(BUILD_DIR)/unitforge
+
+# The reference of keys, from the option table (a spec checks it is current).
+docs:
+	lua5.4 docs/generate-keys.lua > docs/keys.md.tmp && mv docs/keys.md.tmp docs/keys.md
 
 # The whole suite under the sanitizers, and under valgrind (every run of
 # the binary is wrapped; any error fails the spec).
