@@ -217,7 +217,7 @@ key { name = "exec_start", type = "string", format = "command", parts = true, se
     local wrap, command = c.exec_start_wrap, c.start_command
     local line
     if wrap and wrap ~= "" then
-      -- mix_systemd glued the wrapper onto the command (OPTIONS.md 7.1)
+      -- mix_systemd glued the wrapper onto the command (README: Differences from mix_systemd)
       line = gsub(wrap, " +$", "") .. " " .. release_command(c, false)
     else
       line = release_command(c, true)

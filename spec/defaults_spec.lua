@@ -1,4 +1,4 @@
--- The default unit, written by hand from OPTIONS.md sections 1 and 6.
+-- The default unit, written by hand from docs/keys.md sections 1 and 6.
 local uf = require("uf")
 
 local FOO_BAR_DEFAULT = table.concat({

@@ -1,4 +1,4 @@
--- refs, part lists, specifiers and functions (OPTIONS.md section 5).
+-- refs, part lists, specifiers and functions (docs/keys.md section 5).
 local uf = require("uf")
 
 local function unit(body)

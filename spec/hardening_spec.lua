@@ -1,4 +1,4 @@
--- paranoia = "strict" (HARDENING.md): the directive set per systemd
+-- paranoia = "strict" (docs/design.md): the directive set per systemd
 -- version, value gates included, the knobs, what a release needs to keep
 -- working, and the exposure scores systemd-analyze gives.
 local uf = require("uf")

@@ -1,4 +1,4 @@
--- Filters and hooks (CONFIG.md "Hooks and filters"): Lua post-processing
+-- Filters and hooks (the README "Hooks and filters"): Lua post-processing
 -- whose output passes the same checks as the templates.
 local uf = require("uf")
 

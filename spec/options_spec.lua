@@ -1,4 +1,4 @@
--- One block per key family of OPTIONS.md, asserting the exact lines it
+-- One block per key family of docs/keys.md, asserting the exact lines it
 -- emits. Expectations are written from the contract, not from output.
 local uf = require("uf")
 
@@ -47,7 +47,7 @@ local DEFAULT_HEAD = {
   "Type=simple", "User=foo-bar", "Group=foo-bar", "WorkingDirectory=/srv/foo-bar/current",
 }
 
-describe("OPTIONS.md", function()
+describe("docs/keys.md", function()
   describe("section 2: directories", function()
     it("emits every kind's env var and directives in contract order", function()
       local text = main_unit([[dirs = { "tmp", "cache", "state", "logs", "configuration", "runtime" }]])

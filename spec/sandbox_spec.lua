@@ -1,4 +1,4 @@
--- What a config may do, and what stops one that runs away (CONFIG.md
+-- What a config may do, and what stops one that runs away (the README
 -- "Output and failure"): every failure exits 1 with a clear message and
 -- leaves the output folder exactly as it was.
 local uf = require("uf")

@@ -1,4 +1,4 @@
--- The config is a program (CONFIG.md): shapes, several services per run,
+-- The config is a program (the README): shapes, several services per run,
 -- shared modules, and the scripting examples.
 local uf = require("uf")
 

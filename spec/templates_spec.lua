@@ -1,5 +1,5 @@
 -- Templates: built-in ones compiled in, per-file overrides, init, no
--- blank-line litter (CONFIG.md "Templates").
+-- blank-line litter (the README "Templates").
 local uf = require("uf")
 
 local TEMPLATES = "rel/templates/systemd/"

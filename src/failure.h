@@ -4,7 +4,7 @@
 #include <lua.h>
 #include <stdio.h>
 
-/* Exit statuses of CONFIG.md "Output and failure". */
+/* Exit statuses (README: Usage). */
 enum exit_status {
     EXIT_SUCCESS_STATUS = 0,
     EXIT_INVALID_CONFIG = 1,

@@ -3,7 +3,7 @@
 
 #include <lua.h>
 
-/* Lua post-processing of CONFIG.md "Hooks and filters". Each user
+/* Lua post-processing (README: Filters and hooks). Each user
  * function runs through the one protected call (failure_call_user); an
  * error names the hook and the user's file:line. Hooks get `view`, the
  * read-only view of the resolved config at `cfg`. */

@@ -6,7 +6,7 @@
 #   container.sh stop STATE_DIR
 #   container.sh check
 #
-# Method (see /work/shared/design/SYSTEMD-TESTING.md): the container's root is
+# Method (see /work/shared/design/docs/design.md): the container's root is
 # an overlay whose lower layer is the host's / and whose upper layer is a
 # tmpfs, so everything the tests do inside (useradd, /tmp, /etc) is thrown
 # away. UNIT_DIR is bind-mounted over /etc/systemd/system, which also hides
