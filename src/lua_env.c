@@ -288,17 +288,24 @@ static int print_to_stderr(lua_State *L)
 /* setmetatable without __gc: Lua runs finalizers with hooks off, so a
  * looping one could not be stopped by the time limit. Raw, as Lua itself
  * looks: an __index on the metatable could add __gc while being asked. */
+/* Calls the wrapped function (upvalue 1) with the first `nargs`
+ * arguments, returning its one result. */
+static int call_wrapped(lua_State *L, int nargs)
+{
+    lua_settop(L, nargs);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, nargs, 1);
+    return 1;
+}
+
 static int setmetatable_without_gc(lua_State *L)
 {
     lua_settop(L, 2);
     lua_pushliteral(L, "__gc");
     if (lua_type(L, 2) == LUA_TTABLE && lua_rawget(L, 2) != LUA_TNIL)
         return luaL_error(L, "setmetatable: finalizers (__gc) are not available to a config");
-    lua_settop(L, 2);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 2, 1);
-    return 1;
+    return call_wrapped(L, 2);
 }
 
 /* rawset on a read-only view of the config would give it a field of
@@ -308,11 +315,7 @@ static int rawset_except_views(lua_State *L)
 {
     if (read_only_is_view(L, 1))
         return luaL_error(L, "the resolved config is read-only (tried to rawset '%s')", luaL_tolstring(L, 2, NULL));
-    lua_settop(L, 3);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 3, 1);
-    return 1;
+    return call_wrapped(L, 3);
 }
 
 /* pcall, xpcall, coroutine.resume and coroutine.close, which catch

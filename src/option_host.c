@@ -75,10 +75,11 @@ void option_host_push(lua_State *L, const char *config_dir, const char *env, con
     lua_pushnil(L);
     lua_pushcclosure(L, mix_app_name, 2);
     lua_setfield(L, -2, "mix_app_name");
-    lua_pushcfunction(L, new_ref);
-    lua_setfield(L, -2, "ref");
-    lua_pushcfunction(L, escape_executable_word);
-    lua_setfield(L, -2, "escape_executable");
-    lua_pushcfunction(L, escape_argument_word);
-    lua_setfield(L, -2, "escape_command_word");
+    static const luaL_Reg helpers[] = {
+        {"ref", new_ref},
+        {"escape_executable", escape_executable_word},
+        {"escape_command_word", escape_argument_word},
+        {NULL, NULL},
+    };
+    luaL_setfuncs(L, helpers, 0);
 }

@@ -581,13 +581,19 @@ static const char *compute(struct resolver *r, const struct key_spec *spec, int 
     return origin;
 }
 
+/* Pushes the table the key's value is kept in: right or wrong values. */
+static void push_values_of(struct resolver *r, const struct key_spec *spec)
+{
+    if (r->wrong[spec->index])
+        push_lazy(r->L, &r->wrong_ref);
+    else
+        lua_rawgeti(r->L, LUA_REGISTRYINDEX, r->values_ref);
+}
+
 static void push_resolved(struct resolver *r, const struct key_spec *spec)
 {
     lua_State *L = r->L;
-    if (r->wrong[spec->index])
-        push_lazy(L, &r->wrong_ref);
-    else
-        lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
+    push_values_of(r, spec);
     keys_push_name(L, spec);
     lua_rawget(L, -2);
     lua_remove(L, -2);
@@ -636,10 +642,7 @@ static void store(struct resolver *r, const struct key_spec *spec, const char *o
     r->tainted[index] = (unsigned char)made_from_wrong_value;
     r->wrong[index] = (unsigned char)(r->failed[index] || made_from_wrong_value || given_wrong);
     if (!lua_isnil(L, -1)) {
-        if (r->wrong[index])
-            push_lazy(L, &r->wrong_ref);
-        else
-            lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
+        push_values_of(r, spec);
         keys_push_name(L, spec);
         lua_pushvalue(L, -3);
         lua_rawset(L, -3);

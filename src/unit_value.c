@@ -112,6 +112,18 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return need;
 }
 
+enum character { CHARACTER_OK, CHARACTER_CONTROL, CHARACTER_NOT_UTF8 };
+
+/* What the character at s is; *n gets its length when it is fine. A tab
+ * is fine; a newline is a control character (the callers look first). */
+static enum character character_at(const unsigned char *s, size_t left, size_t *n)
+{
+    if ((s[0] < 0x20 && s[0] != '\t') || s[0] == 0x7f)
+        return CHARACTER_CONTROL;
+    *n = utf8_sequence(s, left);
+    return *n ? CHARACTER_OK : CHARACTER_NOT_UTF8;
+}
+
 const char *unit_value_problem(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -124,11 +136,10 @@ const char *unit_value_problem(const char *s, size_t len)
         }
         if (u[i] == '\n')
             return "contains a newline";
-        if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
-            return "contains a control character";
-        size_t n = utf8_sequence(u + i, len - i);
-        if (n == 0)
-            return "is not valid UTF-8";
+        size_t n = 0;
+        enum character c = character_at(u + i, len - i, &n);
+        if (c != CHARACTER_OK)
+            return c == CHARACTER_CONTROL ? "contains a control character" : "is not valid UTF-8";
         i += n;
     }
     return NULL;
@@ -149,11 +160,10 @@ const char *unit_value_check_text(const char *text, size_t len, int *line)
             line_start = ++i;
             continue;
         }
-        if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
-            return "control character";
-        size_t n = utf8_sequence(s + i, len - i);
-        if (n == 0)
-            return "invalid UTF-8";
+        size_t n = 0;
+        enum character c = character_at(s + i, len - i, &n);
+        if (c != CHARACTER_OK)
+            return c == CHARACTER_CONTROL ? "control character" : "invalid UTF-8";
         i += n;
     }
     if (len - line_start > UNIT_LINE_MAX)

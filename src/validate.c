@@ -197,8 +197,27 @@ static const char *check_env_file(const char *s)
     return path_absolute_problem(s + (s[0] == '-'));
 }
 
+static const char *check_unit_name(const char *s) { return unit_name_problem(s, 0); }
+
+static const char *check_syslog_identifier(const char *s)
+{
+    return *s && strlen(s) <= 254 ? NULL : "expected 1 to 254 bytes: journald drops a longer identifier's output";
+}
+
+/* The formats whose check needs nothing but the string. */
+static const char *(*const string_checks[])(const char *) = {
+    [FORMAT_UNIT_NAME] = check_unit_name, [FORMAT_USER_NAME] = check_user_name,
+    [FORMAT_ABSOLUTE_PATH] = path_absolute_problem, [FORMAT_SANDBOX_PATH] = check_sandbox_path,
+    [FORMAT_RELATIVE_PATH] = path_relative_problem, [FORMAT_DIRECTORY_NAME] = path_directory_name_problem,
+    [FORMAT_SYSLOG_IDENTIFIER] = check_syslog_identifier, [FORMAT_OCTAL_MODE] = check_octal_mode,
+    [FORMAT_ENV_ASSIGNMENT] = check_env_assignment, [FORMAT_ENV_FILE] = check_env_file,
+    [FORMAT_TIME_SPAN] = check_time_span, [FORMAT_LIMIT] = check_limit,
+};
+
 static const char *check_format(const struct key_spec *spec, const char *s, const char **detail)
 {
+    if ((size_t)spec->format < sizeof string_checks / sizeof string_checks[0] && string_checks[spec->format])
+        return string_checks[spec->format](s);
     switch (spec->format) {
     case FORMAT_TEXT:
         return NULL;
@@ -210,32 +229,8 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
             return "too long: the unit name NAME.service must fit in 255 bytes";
         return *s && all_chars_in(s, "_.:-") && !strstr(s, "..")
                    ? NULL : "expected a name of letters, digits and _ . : -";
-    case FORMAT_UNIT_NAME:
-        return unit_name_problem(s, 0);
-    case FORMAT_USER_NAME:
-        return check_user_name(s);
-    case FORMAT_ABSOLUTE_PATH:
-        return path_absolute_problem(s);
-    case FORMAT_SANDBOX_PATH:
-        return check_sandbox_path(s);
-    case FORMAT_RELATIVE_PATH:
-        return path_relative_problem(s);
-    case FORMAT_DIRECTORY_NAME:
-        return path_directory_name_problem(s);
-    case FORMAT_SYSLOG_IDENTIFIER:
-        return *s && strlen(s) <= 254 ? NULL : "expected 1 to 254 bytes: journald drops a longer identifier's output";
-    case FORMAT_OCTAL_MODE:
-        return check_octal_mode(s);
-    case FORMAT_ENV_ASSIGNMENT:
-        return check_env_assignment(s);
-    case FORMAT_ENV_FILE:
-        return check_env_file(s);
     case FORMAT_COMMAND:
         return NULL; /* whole command lines are checked with the target's version */
-    case FORMAT_TIME_SPAN:
-        return check_time_span(s);
-    case FORMAT_LIMIT:
-        return check_limit(s);
     case FORMAT_KEY_NAME:
         if (keys_find(s))
             return NULL;
@@ -269,6 +264,8 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
         /* "" omits MIX_ENV; anything else names _build/<mix_env> */
         return strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0
                    ? "expected a folder name: no '/', not '.' or '..'" : NULL;
+    default:
+        return NULL; /* checked by string_checks above */
     }
     return NULL;
 }
