@@ -12,12 +12,8 @@ end
 
 -- The table's host helpers, as placeholders: defaults that depend on the
 -- run are described by their default_doc instead.
-local REF = {}
-REF.__index = REF
-REF.__tostring = function(r) return "<" .. r.key .. ">" end
 local host = {
   env = "<--env>", config_dir = "<config dir>",
-  ref = function(key) return setmetatable({ key = key }, REF) end,
   mix_app_name = function() error("not used here") end,
   escape_executable = function(s) return s end,
   escape_command_word = function(s) return s end,
@@ -27,14 +23,17 @@ local options = chunk(host)
 
 local function code(s) return "`" .. s .. "`" end
 
+-- a ref in the table is a marker { ref = KEY }
+local function ref_name(v) return type(v) == "table" and v.ref and "<" .. v.ref .. ">" end
+
 local function shown(value)
   if type(value) == "string" then return code(("%q"):format(value)) end
-  if getmetatable(value) == REF then return code(tostring(value)) end
+  if ref_name(value) then return code(ref_name(value)) end
   if type(value) == "table" then
     if #value == 0 then return code("{}") end
     local parts, all_strings = {}, true
     for i, part in ipairs(value) do
-      if getmetatable(part) == REF then parts[i] = tostring(part)
+      if ref_name(part) then parts[i] = ref_name(part)
       elseif type(part) == "string" then parts[i] = part
       else all_strings = false end
     end

@@ -39,9 +39,10 @@ local error, ipairs = error, ipairs
 
 local O = {}
 
--- ref.KEY, as a config writes it (the keys are not known yet while this
--- table is read, so the host makes them unchecked; src/keys.c checks)
-local ref = setmetatable({}, { __index = function(_, name) return host.ref(name) end })
+-- ref.KEY, as a config writes it; while this table is read the keys are
+-- not known yet, so a ref here is a marker { ref = KEY }, which the host
+-- (src/keys.c) checks and turns into the key's index
+local ref = setmetatable({}, { __index = function(_, name) return { ref = name } end })
 
 -- The directory kinds of `dirs`, in the order of their *Directory=
 -- directives; `directive` is false for tmp, which has none. The runtime

@@ -3,8 +3,8 @@
 #include "embedded.h"
 #include "failure.h"
 #include "read_only.h"
-#include "refs.h"
 
+#include <assert.h>
 #include <lauxlib.h>
 #include <string.h>
 
@@ -164,6 +164,16 @@ static void read_entry(lua_State *L, struct key_spec *spec, int defaults, int st
     keep_functions(L, spec, defaults, stricts);
 }
 
+/* The key named by a ref marker { ref = KEY } at the top, or NULL. */
+static const char *ref_marker(lua_State *L)
+{
+    if (lua_type(L, -1) != LUA_TTABLE)
+        return NULL;
+    const char *key = lua_getfield(L, -1, "ref") == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    lua_pop(L, 1); /* the marker keeps the name alive */
+    return key;
+}
+
 /* A ref in a default (a string key's) as the index + 1 of its key, so
  * that the resolver reads it without looking up a name. */
 static void push_ref_index(lua_State *L, const struct key_spec *spec, const char *target)
@@ -181,7 +191,7 @@ static void index_default_refs(lua_State *L, int defaults)
     for (size_t i = 0; i < keys_count; i++) {
         const struct key_spec *spec = &key_table[i];
         lua_rawgeti(L, defaults, (lua_Integer)i + 1);
-        const char *target = refs_key(L, -1);
+        const char *target = ref_marker(L);
         if (target) {
             push_ref_index(L, spec, target);
             lua_rawseti(L, defaults, (lua_Integer)i + 1);
@@ -190,7 +200,7 @@ static void index_default_refs(lua_State *L, int defaults)
             lua_createtable(L, (int)n, 0);
             for (lua_Integer p = 1; p <= n; p++) {
                 lua_rawgeti(L, -2, p);
-                if ((target = refs_key(L, -1))) {
+                if ((target = ref_marker(L))) {
                     lua_pop(L, 1);
                     push_ref_index(L, spec, target);
                 } else if (lua_type(L, -1) != LUA_TSTRING) {
@@ -206,6 +216,8 @@ static void index_default_refs(lua_State *L, int defaults)
 
 void keys_load(lua_State *L, int host)
 {
+    int top = lua_gettop(L);
+    (void)top; /* read by the assert of debug builds */
     host = lua_absindex(L, host);
     const struct embedded_file *file = embedded_find(embedded_modules, OPTIONS_MODULE);
     if (!file || luaL_loadbufferx(L, file->data, file->len, "=" OPTIONS_MODULE ".lua", "b") != LUA_OK)
@@ -240,6 +252,7 @@ void keys_load(lua_State *L, int host)
     stricts_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     defaults_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 2); /* keys, options */
+    assert(lua_gettop(L) == top);
 }
 
 void keys_push_options(lua_State *L)

@@ -3,7 +3,6 @@
 #include "escape.h"
 #include "file_io.h"
 #include "mix_project.h"
-#include "refs.h"
 
 #include <lauxlib.h>
 
@@ -52,14 +51,6 @@ static int escape_argument_word(lua_State *L)
     return 1;
 }
 
-/* ref(name): a ref to another key, for defaults written as refs and
- * part lists, like a user's. */
-static int new_ref(lua_State *L)
-{
-    refs_push(L, luaL_checkstring(L, 1));
-    return 1;
-}
-
 void option_host_push(lua_State *L, const char *config_dir, const char *env, const char *out)
 {
     lua_createtable(L, 0, 6);
@@ -76,7 +67,6 @@ void option_host_push(lua_State *L, const char *config_dir, const char *env, con
     lua_pushcclosure(L, mix_app_name, 2);
     lua_setfield(L, -2, "mix_app_name");
     static const luaL_Reg helpers[] = {
-        {"ref", new_ref},
         {"escape_executable", escape_executable_word},
         {"escape_command_word", escape_argument_word},
         {NULL, NULL},

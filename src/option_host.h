@@ -5,8 +5,7 @@
 
 /* Pushes the table of host helpers the option table's defaults use:
  * the run's `env`, `out` (nil without --out) and `config_dir`, the app
- * name of the mix.exs beside the config, the command-line escapers, and
- * ref(name), which makes a ref.
+ * name of the mix.exs beside the config, and the command-line escapers.
  * Only the option table gets it. */
 void option_host_push(lua_State *L, const char *config_dir, const char *env, const char *out);
 

@@ -69,14 +69,6 @@ static int specifier_index(lua_State *L)
     return push_new_object(L, SPECIFIER_TYPE);
 }
 
-void refs_push(lua_State *L, const char *key)
-{
-    lua_newuserdatauv(L, 0, 1);
-    lua_pushstring(L, key);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, REF_TYPE);
-}
-
 static int forbid_assignment(lua_State *L)
 {
     return luaL_error(L, "ref and specifier are read-only");

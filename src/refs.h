@@ -6,10 +6,6 @@
 /* Installs the globals `ref` and `specifier`. */
 void refs_install(lua_State *L);
 
-/* Pushes a ref to `key`, which the caller knows to be a key (the option
- * table's defaults are read before the keys are known). */
-void refs_push(lua_State *L, const char *key);
-
 /* The key named by the ref at `index`, or NULL when it is not a ref. */
 const char *refs_key(lua_State *L, int index);
 

@@ -9,6 +9,7 @@
 #include "unit_value.h"
 #include "validate.h"
 
+#include <assert.h>
 #include <lauxlib.h>
 #include <stdarg.h>
 #include <string.h>
@@ -799,6 +800,8 @@ void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, 
 {
     struct resolver r = {.L = L, .ctx = ctx, .prefix = prefix, .problems = p, .expand_ref = LUA_NOREF,
                          .wrong_ref = LUA_NOREF, .errors_ref = LUA_NOREF, .by_key_ref = LUA_NOREF};
+    int top = lua_gettop(L);
+    (void)top; /* read by the asserts of debug builds */
     lua_pushvalue(L, service);
     r.raw_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     make_values(&r);
@@ -812,8 +815,10 @@ void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, 
     for (size_t i = 0; i < keys_count; i++) {
         push_key(&r, &keys_all[i]);
         lua_pop(L, 1);
+        assert(lua_gettop(L) == top && r.depth == 0);
     }
     finish_values(&r);
+    assert(lua_gettop(L) == top);
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, r.values_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, r.origins_ref);
@@ -822,4 +827,5 @@ void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, 
                   r.expand_ref};
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
         luaL_unref(L, LUA_REGISTRYINDEX, refs[i]);
+    assert(lua_gettop(L) == top + 3); /* values origins view */
 }
