@@ -134,6 +134,10 @@ const char *unit_value_problem(const char *s, size_t len)
             i += 2;
             continue;
         }
+        if (u[i] >= 0x20 && u[i] < 0x7f) {
+            i++; /* the common case */
+            continue;
+        }
         if (u[i] == '\n')
             return "contains a newline";
         size_t n = 0;
@@ -151,6 +155,10 @@ const char *unit_value_check_text(const char *text, size_t len, int *line)
     size_t line_start = 0;
     *line = 1;
     for (size_t i = 0; i < len;) {
+        if (s[i] >= 0x20 && s[i] < 0x7f) {
+            i++; /* the common case */
+            continue;
+        }
         if (s[i] == '\n') {
             if (i - line_start > UNIT_LINE_MAX)
                 return "line longer than systemd accepts";
