@@ -321,12 +321,8 @@ static void expand_list(struct resolver *r, const char *key)
     lua_State *L = r->L;
     int list = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, list);
-    lua_pushnil(L);
-    while (lua_next(L, list)) {
-        lua_pop(L, 1);
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n)
-            resolver_fail(r, key, "expected a list, but it has the key %s", luaL_tolstring(L, -1, NULL));
-    }
+    if (validate_push_non_list_key(L, list))
+        resolver_fail(r, key, "expected a list, but it has the key %s", lua_tostring(L, -1));
     lua_createtable(L, (int)n, 0);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, list, i);

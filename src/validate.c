@@ -367,21 +367,31 @@ static void check_string(lua_State *L, struct problems *p, const char *prefix, c
         report(L, p, prefix, where, spec, problem, detail, index);
 }
 
-static void check_list(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
+int validate_push_non_list_key(lua_State *L, int index)
 {
-    read_only_push_backing(L, index);
-    index = lua_gettop(L);
+    index = lua_absindex(L, index);
     lua_Integer n = (lua_Integer)lua_rawlen(L, index);
     lua_pushnil(L);
     while (lua_next(L, index)) {
         lua_pop(L, 1);
         if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n) {
-            lua_pushfstring(L, "%s%s: expected a list, but it has the key %s", prefix, spec->name,
-                            luaL_tolstring(L, -1, NULL));
-            problems_add(L, p, "%s", lua_tostring(L, -1));
-            lua_pop(L, 4);
-            return;
+            luaL_tolstring(L, -1, NULL);
+            lua_remove(L, -2);
+            return 1;
         }
+    }
+    return 0;
+}
+
+static void check_list(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index)
+{
+    read_only_push_backing(L, index);
+    index = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, index);
+    if (validate_push_non_list_key(L, index)) {
+        problems_add(L, p, "%s%s: expected a list, but it has the key %s", prefix, spec->name, lua_tostring(L, -1));
+        lua_pop(L, 2);
+        return;
     }
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, index, i);

@@ -11,6 +11,10 @@ struct key_spec;
 /* Keys of the user's raw service table at `raw` that no key is. */
 void validate_unknown_keys(lua_State *L, int raw, const char *prefix, struct problems *p);
 
+/* When the table at `index` holds more than its list 1..n, pushes the
+ * first other key (as text) and returns 1; else returns 0. */
+int validate_push_non_list_key(lua_State *L, int index);
+
 /* One value of the key (at `index`): its type and format. */
 void validate_value(lua_State *L, struct problems *p, const char *prefix, const struct key_spec *spec, int index);
 
