@@ -353,6 +353,17 @@ key { name = "filters", type = "functions", section = section,
 key { name = "hooks", type = "table", format = "hooks", optional = true, section = section,
   doc = "after_resolve(c) and after_render(units, c)" }
 
+-- The units a service is made of, in the order they are rendered: the
+-- template, what is added to service_name, and when the service has the
+-- unit (as a key's `when`). Templates ask has_unit(c, template).
+O.units = {
+  { template = "systemd.service.tmpl", suffix = ".service" },
+  { template = "restart.path.tmpl", suffix = "-restart.path", when = { restart_method = "systemd_flag" } },
+  { template = "restart.service.tmpl", suffix = "-restart.service", when = { restart_method = "systemd_flag" } },
+  { template = "runtime-environment.service.tmpl", suffix = "-runtime-environment.service",
+    when = { runtime_environment_service_script = true } },
+}
+
 -- Whether the target systemd has the directive of `key` (its `since`).
 local since = {}
 for _, entry in ipairs(keys) do since[entry.name] = entry.since end

@@ -294,24 +294,28 @@ int keys_applies(lua_State *L, const struct key_spec *spec, int cfg)
 {
     if (!spec->when_key)
         return 1;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, names_ref);
-    lua_rawgeti(L, -1, when_index(spec) + 1);
-    lua_remove(L, -2);
+    return keys_condition_holds(L, cfg, &key_table[when_index(spec)], spec->when_value);
+}
+
+int keys_condition_holds(lua_State *L, int cfg, const struct key_spec *key, const char *when_value)
+{
+    cfg = lua_absindex(L, cfg);
+    keys_push_name(L, key);
     int type = lua_rawget(L, cfg);
     int applies;
-    if (!spec->when_value) {
+    if (!when_value) {
         applies = lua_toboolean(L, -1);
     } else if (type == LUA_TTABLE) {
         read_only_push_backing(L, -1); /* a list */
         applies = 0;
         for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, -1); !applies && i <= n; i++) {
             lua_rawgeti(L, -1, i);
-            applies = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), spec->when_value) == 0;
+            applies = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), when_value) == 0;
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
     } else {
-        applies = type == LUA_TSTRING && strcmp(lua_tostring(L, -1), spec->when_value) == 0;
+        applies = type == LUA_TSTRING && strcmp(lua_tostring(L, -1), when_value) == 0;
     }
     lua_pop(L, 1);
     return applies;

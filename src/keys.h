@@ -109,6 +109,11 @@ void keys_push_default(lua_State *L, const struct key_spec *spec);
 /* Pushes the strict profile's function(c, value) for the key, or nil. */
 void keys_push_strict(lua_State *L, const struct key_spec *spec);
 
+/* Whether a `when` holds for the resolved config at `cfg`: the value of
+ * `key` is a list holding `when_value`, or is that string, or (for a
+ * NULL `when_value`) is set. */
+int keys_condition_holds(lua_State *L, int cfg, const struct key_spec *key, const char *when_value);
+
 /* Whether the key matters for the resolved config at `cfg`. */
 int keys_applies(lua_State *L, const struct key_spec *spec, int cfg);
 

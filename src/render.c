@@ -20,20 +20,63 @@
 static const char template_env_key;
 static const char template_cache_key;
 
+/* The units a service is made of, from the option table's `units`
+ * (whose strings the table keeps alive). */
 struct unit_kind {
     const char *template;
-    const char *suffix; /* appended to service_name */
+    const char *suffix;               /* appended to service_name */
+    const struct key_spec *when_key;  /* NULL: every service has it */
+    const char *when_value;
 };
 
-static const struct unit_kind main_unit = {"systemd.service.tmpl", ".service"};
-static const struct unit_kind restart_path = {"restart.path.tmpl", "-restart.path"};
-static const struct unit_kind restart_service = {"restart.service.tmpl", "-restart.service"};
-static const struct unit_kind runtime_env = {"runtime-environment.service.tmpl", "-runtime-environment.service"};
+#define UNIT_KINDS_MAX 16
+static struct unit_kind unit_kinds[UNIT_KINDS_MAX];
+static size_t unit_kinds_count;
 
-const char *const render_template_names[] = {
-    "systemd.service.tmpl", "restart.path.tmpl", "restart.service.tmpl",
-    "runtime-environment.service.tmpl", NULL,
-};
+static void read_unit_kinds(lua_State *L)
+{
+    keys_push_options(L);
+    lua_getfield(L, -1, "units");
+    unit_kinds_count = 0;
+    for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE && unit_kinds_count < UNIT_KINDS_MAX; i++) {
+        struct unit_kind *kind = &unit_kinds[unit_kinds_count++];
+        lua_getfield(L, -1, "template");
+        lua_getfield(L, -2, "suffix");
+        kind->template = lua_tostring(L, -2);
+        kind->suffix = lua_tostring(L, -1);
+        lua_pop(L, 2);
+        kind->when_key = NULL;
+        kind->when_value = NULL;
+        if (lua_getfield(L, -1, "when") == LUA_TTABLE) {
+            lua_pushnil(L);
+            if (lua_next(L, -2)) {
+                kind->when_key = keys_find(lua_tostring(L, -2));
+                kind->when_value = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+                lua_pop(L, 2);
+            }
+        }
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 3);
+}
+
+/* Whether the service whose resolved config is at `cfg` has the unit. */
+static int has_unit(lua_State *L, int cfg, const struct unit_kind *kind)
+{
+    return !kind->when_key || keys_condition_holds(L, cfg, kind->when_key, kind->when_value);
+}
+
+/* has_unit(c, template): whether the service has the unit of that
+ * template (the main unit asks for its helpers). */
+static int template_has_unit(lua_State *L)
+{
+    const char *template = luaL_checkstring(L, 2);
+    read_only_push_backing(L, 1);
+    for (size_t i = 0; i < unit_kinds_count; i++)
+        if (strcmp(unit_kinds[i].template, template) == 0)
+            return lua_pushboolean(L, has_unit(L, -1, &unit_kinds[i])), 1;
+    return luaL_error(L, "has_unit: no unit is made from %s", template);
+}
 
 /* _emit(value): what `<%= value %>` writes. */
 static int template_emit(lua_State *L)
@@ -155,7 +198,7 @@ static void push_template_env(lua_State *L)
     lua_pop(L, 1);
     static const luaL_Reg helpers[] = {
         {"_emit", template_emit}, {"paths", template_paths}, {"has", template_has}, {"dir", template_dir},
-        {NULL, NULL},
+        {"has_unit", template_has_unit}, {NULL, NULL},
     };
     luaL_setfuncs(L, helpers, 0);
     static const char *const escaper_names[] = {"env", "cmd", "word", "exe", "glob"};
@@ -178,6 +221,7 @@ static void push_template_env(lua_State *L)
 
 void render_init(lua_State *L)
 {
+    read_unit_kinds(L);
     push_template_env(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &template_env_key);
     lua_newtable(L);
@@ -284,34 +328,14 @@ static void render_unit(lua_State *L, int cfg, int view, int units, const struct
     lua_pop(L, 2); /* service_name, templates_dir */
 }
 
-static int field_is(lua_State *L, int table, const char *key, const char *value)
-{
-    lua_getfield(L, table, key);
-    int same = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), value) == 0;
-    lua_pop(L, 1);
-    return same;
-}
-
-static int field_is_set(lua_State *L, int table, const char *key)
-{
-    lua_getfield(L, table, key);
-    int set = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return set;
-}
-
 void render_service(lua_State *L, int cfg, int view, int units)
 {
     cfg = lua_absindex(L, cfg);
     view = lua_absindex(L, view);
     units = lua_absindex(L, units);
     lua_Integer first = (lua_Integer)lua_rawlen(L, units) + 1;
-    render_unit(L, cfg, view, units, &main_unit);
-    if (field_is(L, cfg, "restart_method", "systemd_flag")) {
-        render_unit(L, cfg, view, units, &restart_path);
-        render_unit(L, cfg, view, units, &restart_service);
-    }
-    if (field_is_set(L, cfg, "runtime_environment_service_script"))
-        render_unit(L, cfg, view, units, &runtime_env);
+    for (size_t i = 0; i < unit_kinds_count; i++)
+        if (has_unit(L, cfg, &unit_kinds[i]))
+            render_unit(L, cfg, view, units, &unit_kinds[i]);
     hooks_post_process(L, cfg, view, units, first);
 }

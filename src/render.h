@@ -13,7 +13,4 @@ void render_init(lua_State *L);
  * config's read-only view. */
 void render_service(lua_State *L, int cfg, int view, int units);
 
-/* The built-in template names, NULL-terminated (for `init`). */
-extern const char *const render_template_names[];
-
 #endif

@@ -3,7 +3,7 @@
 #include "commit.h"
 #include "embedded.h"
 #include "failure.h"
-#include "render.h"
+#include "keys.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -62,9 +62,12 @@ void template_init(lua_State *L, int configs, int force)
     configs = lua_absindex(L, configs);
     push_folders(L, configs);
     int folders = lua_gettop(L);
-    size_t templates = 0, nfolders = (size_t)lua_rawlen(L, folders);
-    while (render_template_names[templates])
-        templates++;
+    /* the templates of the units a service can be made of, in their order */
+    keys_push_options(L);
+    lua_getfield(L, -1, "units");
+    lua_replace(L, -2);
+    int kinds = lua_gettop(L);
+    size_t templates = (size_t)lua_rawlen(L, kinds), nfolders = (size_t)lua_rawlen(L, folders);
     size_t n = nfolders * templates;
     struct file_change *files = lua_newuserdatauv(L, sizeof *files * (n ? n : 1), 0);
     int *kept = lua_newuserdatauv(L, sizeof *kept * (n ? n : 1), 0);
@@ -73,9 +76,12 @@ void template_init(lua_State *L, int configs, int force)
         const char *dir = lua_tostring(L, -1);
         lua_pop(L, 1); /* the list keeps it alive */
         for (size_t t = 0; t < templates; t++) {
-            const struct embedded_file *builtin = embedded_find(embedded_templates, render_template_names[t]);
-            files[f * templates + t] = (struct file_change){dir, render_template_names[t], builtin->data,
-                                                            builtin->len, 0, FILE_ABSENT};
+            lua_rawgeti(L, kinds, (lua_Integer)t + 1);
+            lua_getfield(L, -1, "template");
+            const char *name = lua_tostring(L, -1);
+            lua_pop(L, 2); /* the option table keeps it alive */
+            const struct embedded_file *builtin = embedded_find(embedded_templates, name);
+            files[f * templates + t] = (struct file_change){dir, name, builtin->data, builtin->len, 0, FILE_ABSENT};
             kept[f * templates + t] = 0;
         }
     }
@@ -86,5 +92,5 @@ void template_init(lua_State *L, int configs, int force)
         printf("%s %s/%s%s\n", verb, files[i].folder, files[i].name,
                kept[i] ? " (edited; --force overwrites it)" : "");
     }
-    lua_pop(L, 3);
+    lua_pop(L, 4);
 }
