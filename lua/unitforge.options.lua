@@ -60,6 +60,13 @@ O.dir_kinds = {
 -- The order of their environment variables (RUNTIME_DIR, ...) in the unit.
 O.dir_env_order = { "runtime", "configuration", "logs", "cache", "state", "tmp" }
 
+-- The kinds whose *Directory= pairs follow the runtime one (templates
+-- from an earlier `unitforge init` use this list).
+O.dir_directive_order = {}
+for _, kind in ipairs(O.dir_kinds) do
+  if kind.directive and kind.name ~= "runtime" then O.dir_directive_order[#O.dir_directive_order + 1] = kind.name end
+end
+
 local function has(list, value)
   for _, v in ipairs(list) do if v == value then return true end end
   return false

@@ -137,3 +137,110 @@ describe("no code can change what another unit sees", function()
     assert.are.same({ "/srv/a/data/secret" }, keys.inaccessible_paths.value)
   end)
 end)
+
+-- What an independent review of the option table found, each kept fixed.
+describe("values after the option table", function()
+  local function units(config, args)
+    local all = { "deploy.lua", "--stdout" }
+    for _, a in ipairs(args or {}) do all[#all + 1] = a end
+    local r = run(config, all)
+    assert.are.equal(0, r.code, r.stderr)
+    return r.stdout
+  end
+
+  it("a table the user shares between services is copied for each: a hook that changes it changes nothing", function()
+    for _, key in ipairs({ "dirs", "env_vars" }) do
+      local out = units(([[local shared = { %q }
+        local function svc(n, x) local s = { app_name = n, release_system = "none", exec_start = "/bin/true",
+          paranoia = "strict", expand_keys = {}, %s = shared } for k, v in pairs(x or {}) do s[k] = v end return s end
+        return { svc("one"), svc("two", { hooks = { after_resolve = function() shared[1] = %q end } }) }]]):format(
+        key == "dirs" and "runtime" or "A=1", key, key == "dirs" and "logs" or "NOT AN ASSIGNMENT"))
+      assert.is_nil(out:find("LogsDirectory", 1, true), out)
+      assert.is_nil(out:find("NOT AN ASSIGNMENT", 1, true), out)
+    end
+  end)
+
+  it("--set gives each service a list of its own", function()
+    local out = units([[local one = { app_name = "one" }
+      one.hooks = { after_resolve = function() one.dirs[1] = "state" end }
+      return { one, { app_name = "two" } }]], { "--set", "dirs=runtime" })
+    assert.is_nil(out:find("StateDirectory", 1, true), out)
+  end)
+
+  it("a table nested a million deep is a wrong value, not a crash", function()
+    failing([[local t = {} local c = t for i = 1, 1e6 do local n = {} c[1] = n c = n end
+      return { app_name = "a", dirs = t }]], { "deploy.lua: dirs[1]: expected a string, got table" })
+  end)
+
+  it("c itself is no value of a key", function()
+    failing([[return { app_name = "a", hardening_extra = function(c) return c end }]],
+      { "deploy.lua: hardening_extra: the value is the config itself (c)" })
+  end)
+
+  it("next, rawget and rawlen see a list of c as the list it is", function()
+    local out = units([[return { app_name = "a", dirs = { "runtime" }, env_files = { "/etc/a.env" },
+      exec_start_pre = function(c)
+        if next(c.env_files) ~= nil and rawlen(c.dirs) == 1 and rawget(c.dirs, 1) == "runtime" then return { "/bin/ok" } end
+        return {}
+      end }]])
+    assert.truthy(out:find("\nExecStartPre=/bin/ok\n", 1, true), out)
+  end)
+
+  it("what a value inherits or shows through __pairs is kept", function()
+    failing([[return { app_name = "a",
+      hooks = setmetatable({}, { __index = { after_resolve = function() error("house rule") end } }) }]], { "house rule" })
+    local out = units([[return { app_name = "e", hardening_extra = setmetatable({}, { __index = { TasksMax = 5 },
+      __pairs = function() return next, { LimitNPROC = 9 } end }) }]])
+    assert.truthy(out:find("\nTasksMax=5\n", 1, true), out)
+    assert.truthy(out:find("\nLimitNPROC=9\n", 1, true), out)
+  end)
+
+  it("a specifier mark that a metatable hands over is refused", function()
+    failing([[return { app_name = "a", paranoia = "strict", expand_keys = {},
+      env_vars = setmetatable({}, { __index = function(_, i) if i == 1 then return "HOST=\1H" end end }) }]],
+      { "deploy.lua: env_vars: contains a control character" })
+  end)
+
+  it("a wrong value is reported once, not as the refs and defaults made from it", function()
+    local r = run([[return { { app_name = "a", service_name = "bad name", env_vars = { { "X=", ref.runtime_dir } } },
+      { app_name = "b", umask = "x" } }]], { "deploy.lua", "--stdout" })
+    assert.are.equal(1, r.code)
+    assert.truthy(r.stderr:find("deploy.lua: services[1].service_name: expected a name", 1, true), r.stderr)
+    assert.truthy(r.stderr:find("deploy.lua: services[2].umask:", 1, true), r.stderr)
+    assert.is_nil(r.stderr:find("runtime_dir", 1, true), r.stderr)
+    assert.is_nil(r.stderr:find("unitforge.options", 1, true), r.stderr)
+  end)
+
+  it("a function giving nil for a key with a default is named, whatever the key", function()
+    for _, key in ipairs({ "root_directory", "current_dir", "release_name", "systemd_version", "exec_start_pre" }) do
+      local r = run(([[return { app_name = "a", chroot = true, paranoia = "strict", %s = function() return nil end }]]):format(key),
+        { "deploy.lua", "--stdout" })
+      assert.are.equal(1, r.code)
+      assert.truthy(r.stderr:find("deploy.lua: " .. key .. ": the function gave nil", 1, true), r.stderr)
+      assert.is_nil(r.stderr:find("unitforge.options", 1, true), r.stderr)
+    end
+  end)
+
+  it("the strict profile adds its directories to a list a function left empty", function()
+    local out = units([[return { app_name = "a", paranoia = "strict", dirs = function() return {} end }]])
+    assert.truthy(out:find("\nStateDirectory=a\n", 1, true), out)
+    assert.truthy(out:find("\nLogsDirectory=a\n", 1, true), out)
+  end)
+
+  it("an error in the service table's __index names the user's line, once", function()
+    failing([[local n = 0
+      return setmetatable({ app_name = "a" }, { __index = function(_, k) if k == "chroot" then n = n + 1 error("flaky " .. n) end end })]],
+      { "deploy.lua:2: flaky 1" })
+  end)
+
+  it("templates from an earlier `unitforge init` still render", function()
+    local old = uf.read(uf.root .. "/templates/systemd.service.tmpl"):gsub(
+      "for _, kind in ipairs%(dir_kinds%) do local k = kind.name if k ~= \"runtime\" and kind.directive and has%(c.dirs, k%) and available%(c, k .. \"_directory\"%) then",
+      "if c.systemd_version >= 235 then for _, k in ipairs(dir_directive_order) do if has(c.dirs, k) then local kind = { directive = k:sub(1, 1):upper() .. k:sub(2) .. \"Directory\" }")
+    local out = units([[return { app_name = "a", dirs = { "runtime", "state" } }]])
+    local r = run([[return { app_name = "a", dirs = { "runtime", "state" } }]], { "deploy.lua", "--stdout" },
+      { ["rel/templates/systemd/systemd.service.tmpl"] = old:gsub("<%% end end %%>\n<%% if c.chroot", "<%% end end end %%>\n<%% if c.chroot") })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal(out, r.stdout)
+  end)
+end)

@@ -133,6 +133,7 @@ static void read_when(lua_State *L, struct key_spec *spec)
 static void keep_functions(lua_State *L, struct key_spec *spec, int defaults, int stricts)
 {
     lua_getfield(L, -1, "default");
+    spec->has_default = !lua_isnil(L, -1);
     if (spec->type == KEY_STRING)
         lua_pushvalue(L, -1); /* a ref or a part list: read by the resolver only */
     else

@@ -79,7 +79,8 @@ struct key_spec {
      * (a list: holds it; NULL: is set); no `when_key`: always. */
     const char *when_key;
     const char *when_value;
-    int has_strict; /* the strict profile adds to the value */
+    int has_strict;  /* the strict profile adds to the value */
+    int has_default; /* the option table gives a default */
 };
 
 /* An upper bound on keys_count, for per-key arrays. */

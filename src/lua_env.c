@@ -318,6 +318,48 @@ static int rawset_except_views(lua_State *L)
     return call_wrapped(L, 3);
 }
 
+/* next, rawget and rawlen on a view see what it reads through, as they
+ * saw the plain tables a config was handed before views. */
+static int through_views(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n >= 1 && read_only_is_view(L, 1)) {
+        read_only_push_backing(L, 1);
+        lua_replace(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* coroutine.create and coroutine.wrap: a coroutine made before a limit
+ * is reached has no hook of its own (run_limits.c), so it gets one that
+ * watches for the limit. */
+static int watched_coroutine(lua_State *L)
+{
+    int wrapped = lua_toboolean(L, lua_upvalueindex(2));
+    call_wrapped(L, 1);
+    if (wrapped)
+        lua_getupvalue(L, -1, 1); /* coroutine.wrap's function holds its thread */
+    else
+        lua_pushvalue(L, -1);
+    if (lua_type(L, -1) == LUA_TTHREAD)
+        limits_watch_thread(lua_tothread(L, -1));
+    lua_pop(L, 1);
+    return 1;
+}
+
+static void wrap_coroutine_maker(lua_State *L, const char *name, int wrapped)
+{
+    lua_getglobal(L, "coroutine");
+    lua_getfield(L, -1, name);
+    lua_pushboolean(L, wrapped);
+    lua_pushcclosure(L, watched_coroutine, 2);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
 /* pcall, xpcall, coroutine.resume and coroutine.close, which catch
  * errors, and load, whose reader's errors it returns: each lets a
  * reached limit through. User code may catch its own errors, not that
@@ -388,6 +430,11 @@ static void restrict_libraries(lua_State *L)
     wrap_global(L, NULL, "load", text_only_load);
     wrap_global(L, NULL, "setmetatable", setmetatable_without_gc);
     wrap_global(L, NULL, "rawset", rawset_except_views);
+    wrap_global(L, NULL, "next", through_views);
+    wrap_global(L, NULL, "rawget", through_views);
+    wrap_global(L, NULL, "rawlen", through_views);
+    wrap_coroutine_maker(L, "create", 0);
+    wrap_coroutine_maker(L, "wrap", 1);
     wrap_global(L, NULL, "pcall", passing_stops);
     wrap_global(L, NULL, "xpcall", passing_stops);
     wrap_global(L, "coroutine", "resume", passing_stops);

@@ -106,6 +106,17 @@ void overrides_apply(lua_State *L, int overrides, int service)
     service = lua_absindex(L, service);
     lua_pushnil(L);
     while (lua_next(L, overrides)) {
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            /* a list of its own for each service: a hook that changes
+             * one service's table must not change the next one's */
+            lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+            lua_createtable(L, (int)n, 0);
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_rawgeti(L, -2, i);
+                lua_rawseti(L, -2, i);
+            }
+            lua_replace(L, -2);
+        }
         lua_pushvalue(L, -2);
         lua_insert(L, -2);
         lua_rawset(L, service);

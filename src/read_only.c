@@ -1,5 +1,7 @@
 #include "read_only.h"
 
+#include "failure.h"
+
 #include <lauxlib.h>
 
 static int refuse_write(lua_State *L)
@@ -90,52 +92,131 @@ void read_only_push_view(lua_State *L, int backing)
     lua_setmetatable(L, -2);
 }
 
-/* Pushes the frozen copy of the table at `index`. `seen` (0 until a
- * nested table is met) maps each table copied so far to its copy, so a
- * table is copied once however often it is held, itself included. */
-static void push_frozen_table(lua_State *L, int index, int seen)
+/* Deeper than any value a key takes (lists of lists at most). A table
+ * nested deeper is copied as an empty one, which the checks then report
+ * for what it is, rather than followed for ever. */
+#define COPY_DEPTH_MAX 32
+/* How many tables of __index a copy follows for what a table inherits. */
+#define INHERIT_MAX 8
+
+static void push_frozen_table(lua_State *L, int index, int seen, int depth);
+
+/* Puts the key and value on top (popping them) into the copy at
+ * `backing`, a table value copied in turn (once: `seen` maps tables to
+ * their copies). A key the copy has already keeps its value, so what a
+ * table inherits never overrides its own. */
+static void put_copied(lua_State *L, int backing, int seen, int depth)
 {
-    luaL_checkstack(L, 6, "copying a value");
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, backing) != LUA_TNIL) {
+        lua_pop(L, 3);
+        return;
+    }
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TTABLE && !read_only_is_view(L, -1)) {
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, seen) == LUA_TNIL) {
+            lua_pop(L, 1);
+            push_frozen_table(L, lua_gettop(L), seen, depth + 1);
+        }
+        lua_replace(L, -2);
+    }
+    lua_rawset(L, backing);
+}
+
+/* Copies what pairs() shows of the table at `index`: through its
+ * __pairs (user code, called on the protected path) when it has one. */
+static void copy_entries(lua_State *L, int index, int backing, int seen, int depth)
+{
+    if (luaL_getmetafield(L, index, "__pairs") == LUA_TNIL) {
+        lua_pushnil(L);
+        while (lua_next(L, index)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2); /* key key value */
+            put_copied(L, backing, seen, depth);
+        }
+        return;
+    }
+    lua_pushvalue(L, index);
+    failure_call_user(L, 1, 3, "pairs"); /* next state key */
+    int iterator = lua_gettop(L) - 2;
+    for (;;) {
+        lua_pushvalue(L, iterator);
+        lua_pushvalue(L, iterator + 1);
+        lua_pushvalue(L, iterator + 2);
+        failure_call_user(L, 2, 2, "pairs");
+        if (lua_isnil(L, -2)) {
+            lua_pop(L, 2);
+            break;
+        }
+        lua_pushvalue(L, -2);
+        lua_replace(L, iterator + 2);
+        put_copied(L, backing, seen, depth);
+    }
+    lua_settop(L, iterator - 1);
+}
+
+/* A list an __index function answers: its elements 1, 2, ... up to the
+ * first nil (user code, reached through lua_geti). */
+static void copy_answered_list(lua_State *L, int index, int backing, int seen, int depth)
+{
+    for (lua_Integer i = 1; lua_geti(L, index, i) != LUA_TNIL; i++) {
+        lua_pushinteger(L, i);
+        lua_insert(L, -2);
+        put_copied(L, backing, seen, depth);
+    }
+    lua_pop(L, 1);
+}
+
+/* Copies what the table at `index` inherits through tables of __index,
+ * or the list an __index function answers. */
+static void copy_inherited(lua_State *L, int index, int backing, int seen, int depth)
+{
+    lua_pushvalue(L, index);
+    for (int hops = 0; hops < INHERIT_MAX && lua_getmetatable(L, -1); hops++) {
+        lua_pushliteral(L, "__index");
+        int type = lua_rawget(L, -2); /* table metatable parent */
+        lua_remove(L, -2);
+        lua_remove(L, -2);
+        if (type == LUA_TFUNCTION)
+            copy_answered_list(L, index, backing, seen, depth);
+        if (type != LUA_TTABLE)
+            break;
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            put_copied(L, backing, seen, depth);
+        }
+    }
+    lua_pop(L, 1);
+}
+
+/* Pushes the frozen copy of the table at `index`. */
+static void push_frozen_table(lua_State *L, int index, int seen, int depth)
+{
+    luaL_checkstack(L, 8, "copying a value");
     lua_newtable(L); /* backing */
     int backing = lua_gettop(L);
     read_only_push_view(L, backing);
-    int view = lua_gettop(L);
-    if (seen) {
-        lua_pushvalue(L, index);
-        lua_pushvalue(L, view);
-        lua_rawset(L, seen);
+    lua_pushvalue(L, index);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, seen);
+    if (depth <= COPY_DEPTH_MAX) {
+        copy_entries(L, index, backing, seen, depth);
+        copy_inherited(L, index, backing, seen, depth);
     }
-    lua_pushnil(L);
-    while (lua_next(L, index)) { /* backing view [seen] key value */
-        if (lua_type(L, -1) == LUA_TTABLE && !read_only_is_view(L, -1)) {
-            if (!seen) {
-                lua_newtable(L);
-                lua_insert(L, view + 1);
-                seen = view + 1;
-                lua_pushvalue(L, index);
-                lua_pushvalue(L, view);
-                lua_rawset(L, seen);
-            }
-            lua_pushvalue(L, -1);
-            if (lua_rawget(L, seen) == LUA_TNIL) {
-                lua_pop(L, 1);
-                push_frozen_table(L, lua_gettop(L), seen);
-            }
-            lua_replace(L, -2);
-        }
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, backing);
-    }
-    lua_settop(L, view);
     lua_remove(L, backing);
 }
 
 void read_only_push_copy(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
-    if (lua_type(L, index) != LUA_TTABLE || read_only_is_view(L, index))
+    if (lua_type(L, index) != LUA_TTABLE || read_only_is_view(L, index)) {
         lua_pushvalue(L, index);
-    else
-        push_frozen_table(L, index, 0);
+        return;
+    }
+    lua_newtable(L); /* seen */
+    push_frozen_table(L, index, lua_gettop(L), 0);
+    lua_remove(L, -2);
 }

@@ -187,7 +187,8 @@ static void push_template_env(lua_State *L)
     lua_pop(L, 1);
     /* what the option table says about directories and versions, frozen:
      * a user template must not change what the next one sees */
-    static const char *const from_options[] = {"dir_kinds", "dir_env_order", "available", NULL};
+    static const char *const from_options[] = {"dir_kinds", "dir_env_order", "dir_directive_order", "available",
+                                               NULL};
     keys_push_options(L);
     for (const char *const *n = from_options; *n; n++) {
         lua_getfield(L, -1, *n);

@@ -59,6 +59,7 @@ struct resolver {
     unsigned char constant[KEYS_MAX];
     unsigned char failed[KEYS_MAX];
     unsigned char tainted[KEYS_MAX]; /* made from a wrong value */
+    int raw_has_metatable; /* the service table's lookups may run user code */
     struct condition {
         const char *key, *value;
         int applies;
@@ -74,7 +75,7 @@ static void resolver_fail(struct resolver *r, const char *key, const char *fmt, 
     lua_State *L = r->L;
     va_list ap;
     va_start(ap, fmt);
-    lua_pushfstring(L, "%s: %s: ", r->ctx->config_path, key);
+    lua_pushfstring(L, "%s%s: ", r->prefix, key);
     lua_pushvfstring(L, fmt, ap);
     va_end(ap);
     lua_concat(L, 2);
@@ -204,10 +205,17 @@ static int is_command_key(const char *key)
     return spec && spec->format == FORMAT_COMMAND;
 }
 
+/* A ref to a wrong value (reported under its own key) gives "", and
+ * makes what is being made a value made from a wrong one. */
 static void push_ref_value(struct resolver *r, const char *key, const char *target)
 {
-    known_key(r, target, "ref.");
-    resolver_push(r, target);
+    const struct key_spec *spec = known_key(r, target, "ref.");
+    push_key(r, spec);
+    if (r->wrong[spec->index]) {
+        lua_pop(r->L, 1);
+        lua_pushliteral(r->L, "");
+        return;
+    }
     if (lua_isnil(r->L, -1))
         resolver_fail(r, key, "ref.%s has no value", target);
 }
@@ -523,8 +531,13 @@ static const char *add_strict(struct resolver *r, const struct key_spec *spec, c
         {"computed", "computed+strict"}, {"mix.exs", "mix.exs+strict"},
     };
     lua_State *L = r->L;
-    if (lua_isnil(L, -1))
+    if (r->failed[spec->index])
         return origin; /* its default failed: nothing to add to */
+    if (lua_isnil(L, -1)) {
+        /* a function of the user's gave nil: the profile adds to nothing */
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
     r->constant[spec->index] = 0;
     keys_push_strict(L, spec);
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
@@ -549,31 +562,83 @@ static int from_command_line(struct resolver *r, const struct key_spec *spec)
     return found;
 }
 
-/* Pushes the key's value, before it is stored, and returns its origin;
- * sets *fresh when the value is a table the resolver made itself. */
-static const char *compute(struct resolver *r, const struct key_spec *spec, int *fresh)
+static int get_field(lua_State *L)
+{
+    lua_gettable(L, 1);
+    return 1;
+}
+
+/* Pushes what the user's service table says for the key and returns its
+ * type. What the table inherits counts too; a metatable's __index is
+ * user code, called through the protected path. */
+static int push_given(struct resolver *r, const struct key_spec *spec)
 {
     lua_State *L = r->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->raw_ref);
     keys_push_name(L, spec);
-    int type = lua_gettable(L, -2); /* what the table inherits counts too */
-    lua_remove(L, -2);
+    if (!r->raw_has_metatable) {
+        int type = lua_rawget(L, -2);
+        lua_remove(L, -2);
+        return type;
+    }
+    lua_pushcfunction(L, get_field);
+    lua_insert(L, -3);
+    failure_call_user(L, 2, 1, NULL);
+    return lua_type(L, -1);
+}
+
+/* Makes the table on top read-only: `fresh` is a table the resolver made
+ * itself, of values it took from the user's (which needs no copy); a view
+ * is read-only already; anything else is copied. `c` itself is no value:
+ * it is still being filled. */
+static void freeze(struct resolver *r, const struct key_spec *spec, int fresh)
+{
+    lua_State *L = r->L;
+    if (lua_type(L, -1) != LUA_TTABLE)
+        return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
+    int is_c = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    if (is_c)
+        resolver_fail(r, spec->name, "the value is the config itself (c), not a value of its own");
+    if (read_only_is_view(L, -1))
+        return;
+    if (fresh) {
+        read_only_push_view(L, -1);
+    } else {
+        read_only_push_copy(L, -1);
+        /* a copy may hold what metamethods gave, which no check has seen */
+        read_only_push_backing(L, -1);
+        reject_marks(r, spec->name, -1);
+        lua_pop(L, 1);
+    }
+    lua_replace(L, -2);
+}
+
+/* Pushes the key's value, before it is stored (tables read-only), and
+ * returns its origin. */
+static const char *compute(struct resolver *r, const struct key_spec *spec)
+{
+    lua_State *L = r->L;
+    int type = push_given(r, spec);
     const char *origin;
+    int fresh = 0;
     if (type == LUA_TNIL) {
         lua_pop(L, 1);
         origin = compute_default(r, spec);
-        *fresh = !r->constant[spec->index];
     } else {
         reject_marks(r, spec->name, -1);
-        *fresh = normalize(r, spec);
+        fresh = normalize(r, spec);
         if (type == LUA_TFUNCTION && spec->type != KEY_FUNCTIONS)
             origin = "computed";
         else
             origin = from_command_line(r, spec) ? "cli" : "config";
     }
+    freeze(r, spec, fresh);
     if (spec->has_strict && is_strict(r)) {
+        /* it reads the frozen value: no metamethod of the user's answers */
         origin = add_strict(r, spec, origin);
-        *fresh = 1;
+        freeze(r, spec, 1);
     }
     return origin;
 }
@@ -606,7 +671,11 @@ static int check_given(struct resolver *r, const struct key_spec *spec)
     lua_State *L = r->L;
     struct problems found;
     problems_init(L, &found);
-    validate_value(L, &found, r->prefix, spec, -2);
+    if (lua_isnil(L, -2) && spec->has_default && !(spec->flags & KEY_OPTIONAL))
+        problems_add(L, &found, "%s%s: the function gave nil; leave the key out for its default", r->prefix,
+                     spec->name);
+    else
+        validate_value(L, &found, r->prefix, spec, -2);
     if (found.count == 0) {
         lua_pop(L, 1);
         return 0;
@@ -622,18 +691,10 @@ static int check_given(struct resolver *r, const struct key_spec *spec)
  * read-only view, which replaces it on the stack: what the user's table
  * holds later, or what any code does with `c`, cannot change it. A
  * table the resolver made itself (`fresh`) needs no copy. */
-static void store(struct resolver *r, const struct key_spec *spec, const char *origin, int fresh,
-                  int made_from_wrong_value)
+static void store(struct resolver *r, const struct key_spec *spec, const char *origin, int made_from_wrong_value)
 {
     lua_State *L = r->L;
     int index = spec->index;
-    if (lua_type(L, -1) == LUA_TTABLE) {
-        if (fresh && !read_only_is_view(L, -1))
-            read_only_push_view(L, -1);
-        else
-            read_only_push_copy(L, -1);
-        lua_replace(L, -2);
-    }
     r->given[index] = strcmp(origin, "default") != 0 && strcmp(origin, "strict") != 0;
     int given_wrong = r->given[index] && check_given(r, spec);
     r->tainted[index] = (unsigned char)made_from_wrong_value;
@@ -664,11 +725,10 @@ static void push_key(struct resolver *r, const struct key_spec *spec)
         return;
     }
     enter(r, spec);
-    int fresh = 0;
-    const char *origin = compute(r, spec, &fresh);
+    const char *origin = compute(r, spec);
     int made_from_wrong_value = r->made_from_wrong[r->depth - 1];
     leave(r);
-    store(r, spec, origin, fresh, made_from_wrong_value);
+    store(r, spec, origin, made_from_wrong_value);
     if (r->wrong[spec->index] && r->depth > 0)
         r->made_from_wrong[r->depth - 1] = 1;
 }
@@ -798,6 +858,9 @@ void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, 
                          .wrong_ref = LUA_NOREF, .errors_ref = LUA_NOREF, .by_key_ref = LUA_NOREF};
     int top = lua_gettop(L);
     (void)top; /* read by the asserts of debug builds */
+    r.raw_has_metatable = lua_getmetatable(L, service);
+    if (r.raw_has_metatable)
+        lua_pop(L, 1);
     lua_pushvalue(L, service);
     r.raw_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     make_values(&r);

@@ -16,8 +16,9 @@
  * (or memory runs out), the hook is set on the state, as lua.c does for
  * SIGINT (lua_sethook may be called from a signal handler), and raises
  * at the next instruction, and again at every one after: no Lua code
- * goes on, whatever it catches. A coroutine made before then has no
- * hook; pcall, coroutine.resume and the like let the limit through
+ * goes on, whatever it catches. A coroutine made before then does not
+ * inherit it: coroutines get a hook of their own (limits_watch_thread),
+ * pcall, coroutine.resume and the like let the limit through
  * (lua_env.c), and the alarm's grace ends what still runs. */
 static lua_State *hooked_state;
 
@@ -103,6 +104,17 @@ static void limit_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     limits_stop_if_reached(L);
+}
+
+/* How often (in VM instructions) a coroutine's hook looks for a reached
+ * limit: it costs a coroutine what every hook costs, but configs run
+ * little in coroutines. */
+#define COROUTINE_HOOK_INSTRUCTIONS 1000
+
+void limits_watch_thread(lua_State *thread)
+{
+    if (!lua_gethook(thread))
+        lua_sethook(thread, limit_hook, LUA_MASKCOUNT, COROUTINE_HOOK_INSTRUCTIONS);
 }
 
 static void set_timer(long microseconds)

@@ -36,6 +36,11 @@ lua_State *limits_new_state(struct limits *limits);
  * code that caught it (pcall, a coroutine, load's reader) is stopped. */
 void limits_stop_if_reached(lua_State *L);
 
+/* Gives a coroutine a hook of its own that stops it once a limit is
+ * reached (the state's own is set only then, and a coroutine made before
+ * does not inherit it). */
+void limits_watch_thread(lua_State *thread);
+
 /* Stops the clock (a limit reached by then stays reached). */
 void limits_stop(lua_State *L);
 
