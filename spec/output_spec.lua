@@ -162,11 +162,13 @@ describe("what an interrupted run left", function()
     uf.write(dir .. SYS .. ".unitforge.journal", "unitforge-journal 1\nrun 0123456789abcdef\nsecondary " .. dir
       .. "/held\nend\n")
     local started = os.time()
-    local code = uf.sh(("cd %s && flock %s sleep 40 & sleep 0.5; cd %s && timeout -s KILL 35 %s deploy.lua >/dev/null 2>%s/err")
-      :format(uf.quote(dir), uf.quote(dir .. "/held"), uf.quote(dir), uf.quote(uf.bin), uf.quote(dir)))
+    -- a holder only this run can match: other runs of the suite may hold their own
+    local hold = ("sleep 40.%d"):format(math.random(100000, 999999))
+    local code = uf.sh(("cd %s && flock %s %s & sleep 0.5; cd %s && timeout -s KILL 35 %s deploy.lua >/dev/null 2>%s/err")
+      :format(uf.quote(dir), uf.quote(dir .. "/held"), hold, uf.quote(dir), uf.quote(uf.bin), uf.quote(dir)))
     local elapsed = os.time() - started
     local err = uf.read(dir .. "/err") or ""
-    uf.sh("pkill -f " .. uf.quote("sleep 40") .. " 2>/dev/null")
+    uf.sh("pkill -xf " .. uf.quote(hold) .. " 2>/dev/null")
     assert.are.equal(3, code, err)
     assert.truthy(err:find("held", 1, true), err)
     assert.is_true(elapsed < 30, "took " .. elapsed .. " s")
