@@ -78,9 +78,13 @@ local function notes(entry)
     out[#out + 1] = table.concat(gated, ", ")
   end
   if entry.when then
-    local k, v = next(entry.when)
-    out[#out + 1] = v == true and ("when %s is set"):format(code(k))
-      or ("when %s %s %s"):format(code(k), k == "dirs" and "has" or "is", code(v))
+    local conditions = {}
+    for k, v in pairs(entry.when) do
+      conditions[#conditions + 1] = v == true and ("%s is set"):format(code(k))
+        or ("%s %s %s"):format(code(k), k == "dirs" and "has" or "is", code(v))
+    end
+    table.sort(conditions)
+    out[#out + 1] = "when " .. table.concat(conditions, " or ")
   end
   if entry.strict then out[#out + 1] = "strict profile adds to it" end
   return table.concat(out, "; ")

@@ -19,9 +19,10 @@
 --   optional false means "off" (nil always does)
 --   raw      written unquoted as a directive's whole value: systemd
 --            strips its edges, and a final backslash joins the next line
---   when     { key = value }: the key only matters while that key has
---            that value (or, for a list, holds it; true: is set); show
---            lists it only then, and only then is its default checked
+--   when     { key = value, ... }: the key only matters while one of
+--            those keys has that value (or, for a list, holds it; true:
+--            is set); show lists it only then, and only then is its
+--            default checked
 --   default  a value, a ref or part list (string keys), or a function of
 --            `c`, like a user's; a function's second result names the
 --            origin `show` reports (default otherwise)
@@ -183,13 +184,15 @@ key { name = "dirs", type = "list", format = "choice", choices = kind_names, sec
 for _, kind in ipairs(O.dir_kinds) do
   local k = kind.name
   local when = { dirs = k }
-  key { name = k .. "_directory", type = "string", format = "directory_name", when = when, section = section,
+  -- the runtime-environment unit has the runtime directory too
+  local written = k == "runtime" and { dirs = k, runtime_environment_service_script = true } or when
+  key { name = k .. "_directory", type = "string", format = "directory_name", when = written, section = section,
     since = kind.since,
     doc = kind.directive and (kind.directive .. "=") or "the tmp directory's name under tmp_directory_base",
     default = ref.service_name }
   key { name = k .. "_directory_base", type = "string", format = "absolute_path", when = when, section = section,
     doc = "the folder systemd makes " .. k .. "_directory in", default = kind.base }
-  key { name = k .. "_directory_mode", type = "string", format = "octal_mode", when = when, section = section,
+  key { name = k .. "_directory_mode", type = "string", format = "octal_mode", when = written, section = section,
     since = kind.since,
     doc = kind.directive and (kind.directive .. "Mode=") or "the tmp directory's mode", default = "750" }
   key { name = k .. "_dir", type = "string", format = "absolute_path", when = when, section = section,

@@ -195,10 +195,57 @@ describe("values after the option table", function()
     assert.truthy(out:find("\nLimitNPROC=9\n", 1, true), out)
   end)
 
-  it("a specifier mark that a metatable hands over is refused", function()
-    failing([[return { app_name = "a", paranoia = "strict", expand_keys = {},
-      env_vars = setmetatable({}, { __index = function(_, i) if i == 1 then return "HOST=\1H" end end }) }]],
-      { "deploy.lua: env_vars: contains a control character" })
+  it("a specifier mark that a metatable hands over never reaches a unit", function()
+    for _, expand in ipairs({ "expand_keys = {},", "" }) do
+      failing(([[return { app_name = "a", paranoia = "strict", %s
+        env_vars = setmetatable({}, { __index = { "HOST=\1H" } }) }]]):format(expand),
+        { "deploy.lua: env_vars: contains a control character" })
+      -- an __index function is not asked for elements (it may answer every key)
+      local out = units(([[return { app_name = "a", paranoia = "strict", %s
+        env_vars = setmetatable({}, { __index = function(_, i) if i == 1 then return "HOST=\1H" end end }) }]]):format(expand))
+      assert.is_nil(out:find("%H", 1, true), out)
+    end
+  end)
+
+  it("a table whose __index errors or answers every key is copied as what it holds", function()
+    local out = units([[return { app_name = "a", dirs = setmetatable({ "runtime" }, { __index = function(_, k) error("no field " .. k) end }),
+      hardening_extra = setmetatable({ ProtectClock = "yes" }, { __index = function() return "no" end }) }]])
+    assert.truthy(out:find("\nRuntimeDirectory=a\n", 1, true), out)
+    assert.truthy(out:find("\nProtectClock=yes\n", 1, true), out)
+  end)
+
+  it("strict adds to what the user gave only once it is right, and says strict only when it added", function()
+    for _, case in ipairs({ { 'dirs = "runtime"', "dirs: expected a list of strings" },
+                            { 'env_vars = function() return "PORT=4000" end', "env_vars: expected a list of strings" },
+                            { 'dirs = { "runtime", bogus = "x" }', "dirs: expected a list, but it has the key bogus" } }) do
+      failing(([[return { app_name = "a", paranoia = "strict", %s }]]):format(case[1]), { "deploy.lua: " .. case[2] })
+    end
+    local keys = show([[return { app_name = "a", paranoia = "strict", release_system = "none", exec_start = "/bin/x" }]])
+    assert.are.same({ value = {}, origin = "default" }, keys.dirs)
+    keys = show([[return { app_name = "a", paranoia = "strict", dirs = { "runtime", "state", "logs" } }]])
+    assert.are.equal("config", keys.dirs.origin)
+  end)
+
+  it("a function that fails on a wrong value it read is no second problem", function()
+    for _, case in ipairs({
+      { 'ext_name = "A B", env_vars = { function(c) return "NODE=" .. c.service_name end }', "ext_name: expected a name" },
+      { 'ext_name = "A B", exec_start_pre = function(c) return { "/bin/x " .. c.service_name } end', "ext_name: expected a name" },
+      { 'base_dir = "bad", deploy_dir = ref.base_dir', "base_dir: expected an absolute path" },
+      { 'app_group = 5, app_user = ref.app_group', "app_group: expected a string" },
+    }) do
+      local r = run(([[return { app_name = "a", %s }]]):format(case[1]), { "deploy.lua", "--stdout" })
+      assert.are.equal(1, r.code)
+      local _, lines = r.stderr:gsub("\n", "")
+      assert.are.equal(1, lines, r.stderr)
+      assert.truthy(r.stderr:find("deploy.lua: " .. case[2], 1, true), r.stderr)
+    end
+  end)
+
+  it("shows the runtime directory keys of a runtime-environment unit, and checks them", function()
+    local keys = show([[return { app_name = "a", runtime_environment_service_script = "env.sh" }]])
+    assert.truthy(keys.runtime_directory)
+    failing([[return { app_name = "a", service_name = "a:b", runtime_environment_service_script = "env.sh",
+      systemd_version = 247 }]], { "deploy.lua: runtime_directory: a ':' in a directory name needs systemd_version >= 250" })
   end)
 
   it("a wrong value is reported once, not as the refs and defaults made from it", function()
@@ -231,6 +278,14 @@ describe("values after the option table", function()
     failing([[local n = 0
       return setmetatable({ app_name = "a" }, { __index = function(_, k) if k == "chroot" then n = n + 1 error("flaky " .. n) end end })]],
       { "deploy.lua:2: flaky 1" })
+  end)
+
+  it("has_unit of a template wants the config, and says so", function()
+    for _, arg in ipairs({ "5", "nil", "" }) do
+      failing([[return { app_name = "a" }]], { "has_unit" },
+        { ["rel/templates/systemd/systemd.service.tmpl"] = "[Unit]\nX=<%= tostring(has_unit(" .. arg
+          .. (arg == "" and "" or ", ") .. '"restart.path.tmpl")) %>\n' })
+    end
   end)
 
   it("templates from an earlier `unitforge init` still render", function()

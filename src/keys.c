@@ -114,16 +114,22 @@ static const struct key_gate *read_gates(lua_State *L, struct key_spec *spec)
     return list;
 }
 
-/* when = { key = value }: one pair, value a string or true. */
+/* when = { key = value, ... }: one or two pairs, either may hold; a
+ * value is a string or true. */
 static void read_when(lua_State *L, struct key_spec *spec)
 {
     if (lua_getfield(L, -1, "when") == LUA_TTABLE) {
+        spec->when_id = lua_topointer(L, -1);
         lua_pushnil(L);
-        if (!lua_next(L, -2))
+        while (lua_next(L, -2)) {
+            if (spec->whens == 2)
+                TABLE_BUG(L, spec, "when: more than two conditions");
+            spec->when_keys[spec->whens] = lua_tostring(L, -2);
+            spec->when_values[spec->whens++] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            lua_pop(L, 1);
+        }
+        if (!spec->whens)
             TABLE_BUG(L, spec, "when");
-        spec->when_key = lua_tostring(L, -2);
-        spec->when_value = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        lua_pop(L, 2);
     }
     lua_pop(L, 1);
 }
@@ -282,20 +288,23 @@ void keys_push_strict(lua_State *L, const struct key_spec *spec)
     lua_replace(L, -2);
 }
 
-/* The index of the key a `when` names (found once per key). */
-static int when_index(const struct key_spec *spec)
+/* The key the `which`th condition of a `when` names (found once). */
+static const struct key_spec *when_key(const struct key_spec *spec, int which)
 {
-    static int found[KEYS_MAX];
-    if (!found[spec->index])
-        found[spec->index] = keys_find(spec->when_key)->index + 1;
-    return found[spec->index] - 1;
+    static const struct key_spec *found[KEYS_MAX][2];
+    if (!found[spec->index][which])
+        found[spec->index][which] = keys_find(spec->when_keys[which]);
+    return found[spec->index][which];
 }
 
 int keys_applies(lua_State *L, const struct key_spec *spec, int cfg)
 {
-    if (!spec->when_key)
+    if (!spec->whens)
         return 1;
-    return keys_condition_holds(L, cfg, &key_table[when_index(spec)], spec->when_value);
+    for (int i = 0; i < spec->whens; i++)
+        if (keys_condition_holds(L, cfg, when_key(spec, i), spec->when_values[i]))
+            return 1;
+    return 0;
 }
 
 int keys_condition_holds(lua_State *L, int cfg, const struct key_spec *key, const char *when_value)

@@ -75,10 +75,12 @@ struct key_spec {
     const char *const *choices;
     const struct key_gate *gates; /* ends with a NULL value, or NULL */
     lua_Integer since;            /* 0: any version */
-    /* The key matters only while `when_key` has the value `when_value`
-     * (a list: holds it; NULL: is set); no `when_key`: always. */
-    const char *when_key;
-    const char *when_value;
+    /* The key matters only while one of `when_keys` has its `when_value`
+     * (a list: holds it; NULL: is set); no `when_keys`: always. */
+    int whens;
+    const char *when_keys[2];
+    const char *when_values[2];
+    const void *when_id; /* the same for keys that share their condition */
     int has_strict;  /* the strict profile adds to the value */
     int has_default; /* the option table gives a default */
 };

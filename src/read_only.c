@@ -97,7 +97,7 @@ void read_only_push_view(lua_State *L, int backing)
  * for what it is, rather than followed for ever. */
 #define COPY_DEPTH_MAX 32
 /* How many tables of __index a copy follows for what a table inherits. */
-#define INHERIT_MAX 8
+#define INHERIT_MAX 32
 
 static void push_frozen_table(lua_State *L, int index, int seen, int depth);
 
@@ -156,20 +156,8 @@ static void copy_entries(lua_State *L, int index, int backing, int seen, int dep
     lua_settop(L, iterator - 1);
 }
 
-/* A list an __index function answers: its elements 1, 2, ... up to the
- * first nil (user code, reached through lua_geti). */
-static void copy_answered_list(lua_State *L, int index, int backing, int seen, int depth)
-{
-    for (lua_Integer i = 1; lua_geti(L, index, i) != LUA_TNIL; i++) {
-        lua_pushinteger(L, i);
-        lua_insert(L, -2);
-        put_copied(L, backing, seen, depth);
-    }
-    lua_pop(L, 1);
-}
-
-/* Copies what the table at `index` inherits through tables of __index,
- * or the list an __index function answers. */
+/* Copies what the table at `index` inherits through tables of __index
+ * (an __index function is not asked: it may answer every key, or none). */
 static void copy_inherited(lua_State *L, int index, int backing, int seen, int depth)
 {
     lua_pushvalue(L, index);
@@ -178,8 +166,6 @@ static void copy_inherited(lua_State *L, int index, int backing, int seen, int d
         int type = lua_rawget(L, -2); /* table metatable parent */
         lua_remove(L, -2);
         lua_remove(L, -2);
-        if (type == LUA_TFUNCTION)
-            copy_answered_list(L, index, backing, seen, depth);
         if (type != LUA_TTABLE)
             break;
         lua_pushnil(L);

@@ -70,6 +70,7 @@ static int has_unit(lua_State *L, int cfg, const struct unit_kind *kind)
  * template (the main unit asks for its helpers). */
 static int template_has_unit(lua_State *L)
 {
+    luaL_checktype(L, 1, LUA_TTABLE);
     const char *template = luaL_checkstring(L, 2);
     read_only_push_backing(L, 1);
     for (size_t i = 0; i < unit_kinds_count; i++)

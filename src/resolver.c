@@ -61,7 +61,7 @@ struct resolver {
     unsigned char tainted[KEYS_MAX]; /* made from a wrong value */
     int raw_has_metatable; /* the service table's lookups may run user code */
     struct condition {
-        const char *key, *value;
+        const void *id;
         int applies;
     } condition[CONDITIONS_KEPT]; /* of `when`s, once known */
     int conditions;
@@ -148,6 +148,12 @@ static void reject_marks_in(struct resolver *r, const char *key, int index, int 
     }
     if (lua_type(L, index) != LUA_TTABLE || depth > MAX_PART_NESTING)
         return;
+    if (read_only_is_view(L, index)) {
+        read_only_push_backing(L, index);
+        reject_marks_in(r, key, -1, visited, depth);
+        lua_pop(L, 1);
+        return;
+    }
     /* each table once: a table may hold itself many times over */
     lua_pushvalue(L, index);
     if (lua_rawget(L, visited) != LUA_TNIL) {
@@ -192,8 +198,16 @@ static void call_user_function(struct resolver *r, const char *key)
     r->depth = depth;
     r->function_depth = function_depth;
     r->L = L;
-    if (status != LUA_OK)
-        lua_error(L); /* already a failure with the user's traceback */
+    if (status != LUA_OK) {
+        limits_stop_if_reached(L);
+        /* a function that read a wrong value (reported under its own key)
+         * may well fail on it: that is no second problem */
+        if (depth == 0 || !r->made_from_wrong[depth - 1])
+            lua_error(L); /* a failure with the user's traceback */
+        lua_pop(L, 1);
+        lua_pushliteral(L, ""); /* a value made from a wrong one: never checked */
+        return;
+    }
     if (lua_type(L, -1) == LUA_TFUNCTION)
         resolver_fail(r, key, "the function returned another function");
     reject_marks(r, key, -1);
@@ -279,6 +293,8 @@ static void expand_part(struct resolver *r, const char *key, int index, int nest
             escape_data_piece(L, ctx);
         return;
     case LUA_TTABLE:
+        read_only_push_backing(L, index); /* a nested list of a copy is a view */
+        lua_replace(L, index);
         lua_pushliteral(L, "");
         for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, index); i <= n; i++) {
             lua_rawgeti(L, index, i);
@@ -361,8 +377,14 @@ static int normalize(struct resolver *r, const struct key_spec *spec)
     }
     if (!is_expand_key(r, spec))
         return 0;
-    if (read_only_is_view(L, -1)) {
-        /* another key's value, returned by a function: expanded afresh */
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        /* read as any table of the user's (what its metatables show),
+         * from a copy; another key's value (a view) is expanded afresh */
+        if (!read_only_is_view(L, -1)) {
+            read_only_push_copy(L, -1);
+            lua_replace(L, -2);
+            reject_marks(r, spec->name, -1);
+        }
         read_only_push_backing(L, -1);
         lua_remove(L, -2);
     }
@@ -543,6 +565,12 @@ static const char *add_strict(struct resolver *r, const struct key_spec *spec, c
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
     lua_pushvalue(L, -3);
     call_table_function(r, spec, 2, 1);
+    /* the profile only adds: the same length is nothing added */
+    int added = lua_type(L, -1) == LUA_TTABLE && luaL_len(L, -1) != luaL_len(L, -2);
+    if (!added && lua_type(L, -1) == LUA_TTABLE) {
+        lua_pop(L, 1);
+        return origin;
+    }
     lua_remove(L, -2);
     for (size_t i = 0; i < sizeof joined / sizeof joined[0]; i++)
         if (strcmp(origin, joined[i][0]) == 0)
@@ -635,11 +663,6 @@ static const char *compute(struct resolver *r, const struct key_spec *spec)
             origin = from_command_line(r, spec) ? "cli" : "config";
     }
     freeze(r, spec, fresh);
-    if (spec->has_strict && is_strict(r)) {
-        /* it reads the frozen value: no metamethod of the user's answers */
-        origin = add_strict(r, spec, origin);
-        freeze(r, spec, 1);
-    }
     return origin;
 }
 
@@ -659,6 +682,11 @@ static void push_resolved(struct resolver *r, const struct key_spec *spec)
     keys_push_name(L, spec);
     lua_rawget(L, -2);
     lua_remove(L, -2);
+}
+
+static int is_given(const char *origin)
+{
+    return strcmp(origin, "default") != 0 && strcmp(origin, "strict") != 0;
 }
 
 /* Checks a value the user gave (on top of the stack) as it is stored;
@@ -691,12 +719,12 @@ static int check_given(struct resolver *r, const struct key_spec *spec)
  * read-only view, which replaces it on the stack: what the user's table
  * holds later, or what any code does with `c`, cannot change it. A
  * table the resolver made itself (`fresh`) needs no copy. */
-static void store(struct resolver *r, const struct key_spec *spec, const char *origin, int made_from_wrong_value)
+static void store(struct resolver *r, const struct key_spec *spec, const char *origin, int given, int given_wrong,
+                  int made_from_wrong_value)
 {
     lua_State *L = r->L;
     int index = spec->index;
-    r->given[index] = strcmp(origin, "default") != 0 && strcmp(origin, "strict") != 0;
-    int given_wrong = r->given[index] && check_given(r, spec);
+    r->given[index] = (unsigned char)given;
     r->tainted[index] = (unsigned char)made_from_wrong_value;
     r->wrong[index] = (unsigned char)(r->failed[index] || made_from_wrong_value || given_wrong);
     if (!lua_isnil(L, -1)) {
@@ -726,9 +754,20 @@ static void push_key(struct resolver *r, const struct key_spec *spec)
     }
     enter(r, spec);
     const char *origin = compute(r, spec);
+    int given = is_given(origin);
+    /* a value the user gave is checked as it is, before the strict
+     * profile adds to it (which then needs a list to add to) */
+    int given_wrong = given && !r->made_from_wrong[r->depth - 1] && check_given(r, spec);
+    if (spec->has_strict && !given_wrong && !r->failed[spec->index] && is_strict(r)) {
+        /* it reads the frozen value: no metamethod of the user's answers */
+        origin = add_strict(r, spec, origin);
+        freeze(r, spec, 1);
+        if (given && !r->made_from_wrong[r->depth - 1] && !r->failed[spec->index])
+            given_wrong = check_given(r, spec); /* what it added */
+    }
     int made_from_wrong_value = r->made_from_wrong[r->depth - 1];
     leave(r);
-    store(r, spec, origin, made_from_wrong_value);
+    store(r, spec, origin, given, given_wrong, made_from_wrong_value);
     if (r->wrong[spec->index] && r->depth > 0)
         r->made_from_wrong[r->depth - 1] = 1;
 }
@@ -772,14 +811,14 @@ static int constants_checked;
  * one directory kind share theirs). */
 static int applies(struct resolver *r, const struct key_spec *spec, int values)
 {
-    if (!spec->when_key)
+    if (!spec->whens)
         return 1;
     for (int i = 0; i < r->conditions; i++)
-        if (r->condition[i].key == spec->when_key && r->condition[i].value == spec->when_value)
+        if (r->condition[i].id == spec->when_id)
             return r->condition[i].applies;
     int yes = keys_applies(r->L, spec, values);
     if (r->conditions < CONDITIONS_KEPT)
-        r->condition[r->conditions++] = (struct condition){spec->when_key, spec->when_value, yes};
+        r->condition[r->conditions++] = (struct condition){spec->when_id, yes};
     return yes;
 }
 
