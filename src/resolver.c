@@ -378,9 +378,12 @@ static int normalize(struct resolver *r, const struct key_spec *spec)
     if (!is_expand_key(r, spec))
         return 0;
     if (lua_type(L, -1) == LUA_TTABLE) {
-        /* read as any table of the user's (what its metatables show),
-         * from a copy; another key's value (a view) is expanded afresh */
-        if (!read_only_is_view(L, -1)) {
+        /* a table with a metatable is read as any other of the user's
+         * (what its metatables show), from a copy; another key's value (a
+         * view) is expanded afresh */
+        int copy = !read_only_is_view(L, -1) && lua_getmetatable(L, -1);
+        if (copy) {
+            lua_pop(L, 1);
             read_only_push_copy(L, -1);
             lua_replace(L, -2);
             reject_marks(r, spec->name, -1);
