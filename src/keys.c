@@ -114,24 +114,25 @@ static const struct key_gate *read_gates(lua_State *L, struct key_spec *spec)
     return list;
 }
 
-/* when = { key = value, ... }: one or two pairs, either may hold; a
- * value is a string or true. */
-static void read_when(lua_State *L, struct key_spec *spec)
+int keys_read_condition(lua_State *L, struct key_condition *when)
 {
+    *when = (struct key_condition){0};
+    int ok = 1;
     if (lua_getfield(L, -1, "when") == LUA_TTABLE) {
-        spec->when_id = lua_topointer(L, -1);
+        when->id = lua_topointer(L, -1);
         lua_pushnil(L);
         while (lua_next(L, -2)) {
-            if (spec->whens == 2)
-                TABLE_BUG(L, spec, "when: more than two conditions");
-            spec->when_keys[spec->whens] = lua_tostring(L, -2);
-            spec->when_values[spec->whens++] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            ok &= when->count < 2 && lua_type(L, -2) == LUA_TSTRING;
+            if (when->count < 2) {
+                when->keys[when->count] = lua_tostring(L, -2);
+                when->values[when->count++] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            }
             lua_pop(L, 1);
         }
-        if (!spec->whens)
-            TABLE_BUG(L, spec, "when");
+        ok &= when->count > 0;
     }
     lua_pop(L, 1);
+    return ok;
 }
 
 /* Stores the entry's default (tables made read-only once: every service
@@ -167,7 +168,8 @@ static void read_entry(lua_State *L, struct key_spec *spec, int defaults, int st
     lua_getfield(L, -1, "since");
     spec->since = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    read_when(L, spec);
+    if (!keys_read_condition(L, &spec->when))
+        TABLE_BUG(L, spec, "when: one or two conditions");
     keep_functions(L, spec, defaults, stricts);
 }
 
@@ -288,26 +290,14 @@ void keys_push_strict(lua_State *L, const struct key_spec *spec)
     lua_replace(L, -2);
 }
 
-/* The key the `which`th condition of a `when` names (found once). */
-static const struct key_spec *when_key(const struct key_spec *spec, int which)
-{
-    static const struct key_spec *found[KEYS_MAX][2];
-    if (!found[spec->index][which])
-        found[spec->index][which] = keys_find(spec->when_keys[which]);
-    return found[spec->index][which];
-}
-
 int keys_applies(lua_State *L, const struct key_spec *spec, int cfg)
 {
-    if (!spec->whens)
-        return 1;
-    for (int i = 0; i < spec->whens; i++)
-        if (keys_condition_holds(L, cfg, when_key(spec, i), spec->when_values[i]))
-            return 1;
-    return 0;
+    return keys_condition_holds(L, cfg, &spec->when);
 }
 
-int keys_condition_holds(lua_State *L, int cfg, const struct key_spec *key, const char *when_value)
+/* Whether `key` at the resolved config `cfg` has `value` (see
+ * struct key_condition). */
+static int key_has(lua_State *L, int cfg, const struct key_spec *key, const char *when_value)
 {
     cfg = lua_absindex(L, cfg);
     keys_push_name(L, key);
@@ -329,6 +319,18 @@ int keys_condition_holds(lua_State *L, int cfg, const struct key_spec *key, cons
     }
     lua_pop(L, 1);
     return applies;
+}
+
+int keys_condition_holds(lua_State *L, int cfg, const struct key_condition *when)
+{
+    if (!when->count)
+        return 1;
+    for (int i = 0; i < when->count; i++) {
+        const struct key_spec *key = keys_find(when->keys[i]);
+        if (key && key_has(L, cfg, key, when->values[i]))
+            return 1;
+    }
+    return 0;
 }
 
 /* Lookups happen for every key of every service, several times: an

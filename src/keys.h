@@ -64,6 +64,17 @@ struct key_gate {
     lua_Integer since;
 };
 
+/* A `when` of the option table: whether a key matters, or a service has
+ * a unit. It holds when one of `keys` has its value (a list: holds it;
+ * NULL: is set); with no keys it always holds. `id` is the same for
+ * everything that shares the condition. */
+struct key_condition {
+    int count;
+    const char *keys[2];
+    const char *values[2];
+    const void *id;
+};
+
 struct key_spec {
     const char *name;
     int index; /* in keys_all */
@@ -75,12 +86,7 @@ struct key_spec {
     const char *const *choices;
     const struct key_gate *gates; /* ends with a NULL value, or NULL */
     lua_Integer since;            /* 0: any version */
-    /* The key matters only while one of `when_keys` has its `when_value`
-     * (a list: holds it; NULL: is set); no `when_keys`: always. */
-    int whens;
-    const char *when_keys[2];
-    const char *when_values[2];
-    const void *when_id; /* the same for keys that share their condition */
+    struct key_condition when; /* when the key matters */
     int has_strict;  /* the strict profile adds to the value */
     int has_default; /* the option table gives a default */
 };
@@ -112,10 +118,13 @@ void keys_push_default(lua_State *L, const struct key_spec *spec);
 /* Pushes the strict profile's function(c, value) for the key, or nil. */
 void keys_push_strict(lua_State *L, const struct key_spec *spec);
 
-/* Whether a `when` holds for the resolved config at `cfg`: the value of
- * `key` is a list holding `when_value`, or is that string, or (for a
- * NULL `when_value`) is set. */
-int keys_condition_holds(lua_State *L, int cfg, const struct key_spec *key, const char *when_value);
+/* Reads the `when` field of the option table's entry on top of the
+ * stack (its strings stay alive with the table). Returns 0 for one it
+ * cannot read. */
+int keys_read_condition(lua_State *L, struct key_condition *when);
+
+/* Whether the condition holds for the resolved config at `cfg`. */
+int keys_condition_holds(lua_State *L, int cfg, const struct key_condition *when);
 
 /* Whether the key matters for the resolved config at `cfg`. */
 int keys_applies(lua_State *L, const struct key_spec *spec, int cfg);

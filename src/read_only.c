@@ -63,11 +63,6 @@ void read_only_push_backing(lua_State *L, int index)
         return;
     }
     push_raw_reader(L, index);
-    if (lua_type(L, -1) != LUA_TTABLE) {
-        /* a config being resolved reads through a function */
-        lua_pop(L, 1);
-        lua_newtable(L);
-    }
 }
 
 void read_only_push_view(lua_State *L, int backing)

@@ -24,9 +24,8 @@ static const char template_cache_key;
  * (whose strings the table keeps alive). */
 struct unit_kind {
     const char *template;
-    const char *suffix;               /* appended to service_name */
-    const struct key_spec *when_key;  /* NULL: every service has it */
-    const char *when_value;
+    const char *suffix; /* appended to service_name */
+    struct key_condition when;
 };
 
 #define UNIT_KINDS_MAX 16
@@ -45,17 +44,9 @@ static void read_unit_kinds(lua_State *L)
         kind->template = lua_tostring(L, -2);
         kind->suffix = lua_tostring(L, -1);
         lua_pop(L, 2);
-        kind->when_key = NULL;
-        kind->when_value = NULL;
-        if (lua_getfield(L, -1, "when") == LUA_TTABLE) {
-            lua_pushnil(L);
-            if (lua_next(L, -2)) {
-                kind->when_key = keys_find(lua_tostring(L, -2));
-                kind->when_value = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-                lua_pop(L, 2);
-            }
-        }
-        lua_pop(L, 2);
+        if (!keys_read_condition(L, &kind->when))
+            luaL_error(L, "option table: units[%d]: when", (int)i);
+        lua_pop(L, 1);
     }
     lua_pop(L, 3);
 }
@@ -63,7 +54,7 @@ static void read_unit_kinds(lua_State *L)
 /* Whether the service whose resolved config is at `cfg` has the unit. */
 static int has_unit(lua_State *L, int cfg, const struct unit_kind *kind)
 {
-    return !kind->when_key || keys_condition_holds(L, cfg, kind->when_key, kind->when_value);
+    return keys_condition_holds(L, cfg, &kind->when);
 }
 
 /* has_unit(c, template): whether the service has the unit of that

@@ -814,14 +814,14 @@ static int constants_checked;
  * one directory kind share theirs). */
 static int applies(struct resolver *r, const struct key_spec *spec, int values)
 {
-    if (!spec->whens)
+    if (!spec->when.count)
         return 1;
     for (int i = 0; i < r->conditions; i++)
-        if (r->condition[i].id == spec->when_id)
+        if (r->condition[i].id == spec->when.id)
             return r->condition[i].applies;
     int yes = keys_applies(r->L, spec, values);
     if (r->conditions < CONDITIONS_KEPT)
-        r->condition[r->conditions++] = (struct condition){spec->when_id, yes};
+        r->condition[r->conditions++] = (struct condition){spec->when.id, yes};
     return yes;
 }
 
