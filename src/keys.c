@@ -139,8 +139,9 @@ int keys_read_condition(lua_State *L, struct key_condition *when)
  * shares them) and strict function at the key's index. */
 static void keep_functions(lua_State *L, struct key_spec *spec, int defaults, int stricts)
 {
-    lua_getfield(L, -1, "default");
-    spec->has_default = !lua_isnil(L, -1);
+    int type = lua_getfield(L, -1, "default");
+    spec->has_default = type != LUA_TNIL;
+    spec->constant_default = type != LUA_TFUNCTION && !(spec->type == KEY_STRING && type == LUA_TTABLE);
     if (spec->type == KEY_STRING)
         lua_pushvalue(L, -1); /* a ref or a part list: read by the resolver only */
     else
@@ -198,10 +199,11 @@ static void push_ref_index(lua_State *L, const struct key_spec *spec, const char
 static void index_default_refs(lua_State *L, int defaults)
 {
     for (size_t i = 0; i < keys_count; i++) {
-        const struct key_spec *spec = &key_table[i];
+        struct key_spec *spec = &key_table[i];
         lua_rawgeti(L, defaults, (lua_Integer)i + 1);
         const char *target = ref_marker(L);
         if (target) {
+            spec->constant_default = 0;
             push_ref_index(L, spec, target);
             lua_rawseti(L, defaults, (lua_Integer)i + 1);
         } else if (spec->type == KEY_STRING && lua_type(L, -1) == LUA_TTABLE) {
@@ -267,6 +269,16 @@ void keys_load(lua_State *L, int host)
 void keys_push_options(lua_State *L)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, options_ref);
+}
+
+void keys_push_names(lua_State *L)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, names_ref);
+}
+
+void keys_push_defaults(lua_State *L)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, defaults_ref);
 }
 
 void keys_push_name(lua_State *L, const struct key_spec *spec)

@@ -89,6 +89,9 @@ struct key_spec {
     struct key_condition when; /* when the key matters */
     int has_strict;  /* the strict profile adds to the value */
     int has_default; /* the option table gives a default */
+    /* the default is a value, the same for every service (not a
+     * function, ref or part list), or there is none */
+    int constant_default;
 };
 
 /* An upper bound on keys_count, for per-key arrays. */
@@ -109,6 +112,11 @@ void keys_push_options(lua_State *L);
 
 /* Pushes the key's name as a Lua string (cheaper than from the C one). */
 void keys_push_name(lua_State *L, const struct key_spec *spec);
+
+/* Pushes the tables of every key's name and default, by key index + 1
+ * (for loops over all keys). */
+void keys_push_names(lua_State *L);
+void keys_push_defaults(lua_State *L);
 
 /* Pushes the key's default: a value (tables shared and read-only), a
  * function of `c`, nil, or for a string key a ref as the integer index

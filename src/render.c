@@ -16,6 +16,8 @@
 #include <lauxlib.h>
 #include <string.h>
 
+#define TEMPLATE_BUFFER_MAX 256
+
 /* Registry keys (their addresses are unique). */
 static const char template_env_key;
 static const char template_cache_key;
@@ -76,6 +78,42 @@ static int template_emit(lua_State *L)
     const char *problem = NULL;
     if (!unit_value_push(L, 1, &problem))
         return luaL_error(L, "cannot write this value into a unit: %s", problem);
+    return 1;
+}
+
+/* _buffer(n): the table a template writes its pieces to, sized for
+ * them (growing it piece by piece costs more than the rest of a run). */
+static int template_buffer(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    lua_createtable(L, n < 0 ? 0 : n > TEMPLATE_BUFFER_MAX ? TEMPLATE_BUFFER_MAX : (int)n, 0);
+    return 1;
+}
+
+/* _join(pieces, n): the unit's text, copied once (table.concat grows its
+ * buffer as it goes and looks for metamethods on every piece). */
+static int template_join(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    size_t total = 0, len;
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
+            return luaL_error(L, "a template's piece %d is a %s, not text", (int)i, luaL_typename(L, -1));
+        lua_tolstring(L, -1, &len);
+        total += len;
+        lua_pop(L, 1);
+    }
+    luaL_Buffer b;
+    char *out = luaL_buffinitsize(L, &b, total);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        const char *s = lua_tolstring(L, -1, &len);
+        memcpy(out, s, len);
+        out += len;
+        lua_pop(L, 1);
+    }
+    luaL_pushresultsize(&b, total);
     return 1;
 }
 
@@ -191,7 +229,7 @@ static void push_template_env(lua_State *L)
     lua_pop(L, 1);
     static const luaL_Reg helpers[] = {
         {"_emit", template_emit}, {"paths", template_paths}, {"has", template_has}, {"dir", template_dir},
-        {"has_unit", template_has_unit}, {NULL, NULL},
+        {"has_unit", template_has_unit}, {"_buffer", template_buffer}, {"_join", template_join}, {NULL, NULL},
     };
     luaL_setfuncs(L, helpers, 0);
     static const char *const escaper_names[] = {"env", "cmd", "word", "exe", "glob"};
@@ -200,10 +238,6 @@ static void push_template_env(lua_State *L)
         lua_pushcclosure(L, template_escape, 1);
         lua_setfield(L, -2, escaper_names[i]);
     }
-    lua_getglobal(L, "table");
-    lua_getfield(L, -1, "concat");
-    lua_setfield(L, -3, "_concat");
-    lua_pop(L, 1);
     lua_createtable(L, 0, 2);
     lua_pushcfunction(L, unknown_global);
     lua_setfield(L, -2, "__index");

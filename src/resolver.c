@@ -893,6 +893,40 @@ static void make_values(struct resolver *r)
     r->values_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/* Most keys of most services are their constant default: those are
+ * stored in one pass before anything else is resolved, with none of the
+ * bookkeeping a value that could be wrong or depend on others needs.
+ * The constants are checked with the first service (finish_values). */
+static void store_constants(struct resolver *r, int service)
+{
+    lua_State *L = r->L;
+    if (r->raw_has_metatable)
+        return; /* its lookups are user code: resolved in the table's order */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
+    keys_push_names(L);
+    keys_push_defaults(L); /* values names defaults */
+    int values = lua_gettop(L) - 2;
+    for (size_t i = 0; i < keys_count; i++) {
+        const struct key_spec *spec = &keys_all[i];
+        if (!spec->constant_default || spec->has_strict)
+            continue;
+        lua_rawgeti(L, values + 1, (lua_Integer)i + 1);
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, service) != LUA_TNIL) {
+            lua_pop(L, 2); /* given: resolved with the others */
+            continue;
+        }
+        lua_pop(L, 1);
+        if (lua_rawgeti(L, values + 2, (lua_Integer)i + 1) != LUA_TNIL)
+            lua_rawset(L, values);
+        else
+            lua_pop(L, 2);
+        r->constant[i] = 1;
+        r->resolved[i] = 1;
+    }
+    lua_pop(L, 3);
+}
+
 void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, const char *prefix,
                       struct problems *p)
 {
@@ -900,6 +934,7 @@ void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, 
                          .wrong_ref = LUA_NOREF, .errors_ref = LUA_NOREF, .by_key_ref = LUA_NOREF};
     int top = lua_gettop(L);
     (void)top; /* read by the asserts of debug builds */
+    service = lua_absindex(L, service);
     r.raw_has_metatable = lua_getmetatable(L, service);
     if (r.raw_has_metatable)
         lua_pop(L, 1);
@@ -913,7 +948,10 @@ void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, 
     r.view_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 1);
 
+    store_constants(&r, service);
     for (size_t i = 0; i < keys_count; i++) {
+        if (r.resolved[i])
+            continue;
         push_key(&r, &keys_all[i]);
         lua_pop(L, 1);
         assert(lua_gettop(L) == top && r.depth == 0);

@@ -57,7 +57,7 @@ static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
     if (!ptr)
         old_size = 0; /* then old_size is the object type, not a size */
     if (new_size == 0) {
-        free(ptr);
+        block_pool_resize(&limits->pool, ptr, old_size, 0);
         limits->used_bytes -= old_size;
         return NULL;
     }
@@ -71,7 +71,7 @@ static void *bounded_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
         }
         return NULL;
     }
-    void *block = realloc(ptr, new_size);
+    void *block = block_pool_resize(&limits->pool, ptr, old_size, new_size);
     if (block)
         limits->used_bytes += new_size - old_size;
     return block;
@@ -218,9 +218,11 @@ void limits_close_state(lua_State *L)
 {
     limits_stop(L);
     hooked_state = NULL;
+    struct limits *limits = limits_of(L);
     /* no user finalizer can exist (__gc is refused, host metatables are
      * hidden), so closing runs only the host's own */
     lua_close(L);
+    block_pool_release(&limits->pool);
 }
 
 const char *limits_message(const struct limits *limits)

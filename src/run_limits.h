@@ -1,6 +1,8 @@
 #ifndef UNITFORGE_RUN_LIMITS_H
 #define UNITFORGE_RUN_LIMITS_H
 
+#include "block_pool.h"
+
 #include <lua.h>
 #include <stddef.h>
 
@@ -23,6 +25,7 @@ struct limits {
     int counting;        /* limits are reached only while the clock runs */
     double spent;        /* seconds the clock has run before its last start */
     double started;      /* when it last started (monotonic seconds) */
+    struct block_pool pool; /* where the state's memory comes from */
 };
 
 #define LIMITS_DEFAULT_MIB 512

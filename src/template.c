@@ -19,6 +19,7 @@ struct translator {
     const char *text, *end;
     const char *pos;
     int line;
+    int pieces; /* what the template writes outside loops: its buffer's size */
 };
 
 static int count_newlines(const char *s, size_t len)
@@ -163,12 +164,14 @@ static void emit_segment(struct translator *t, const struct segment *seg, int tr
     switch (seg->kind) {
     case SEG_TEXT:
         if (!trimmed) {
+            t->pieces++;
             luaL_addstring(b, " _n=_n+1 _o[_n]=");
             add_lua_string(b, seg->start, seg->len);
         }
         add_newlines(b, count_newlines(seg->start, seg->len));
         break;
     case SEG_EXPR:
+        t->pieces++;
         luaL_addstring(b, " _n=_n+1 _o[_n]=_v(");
         luaL_addlstring(b, seg->start, seg->len);
         luaL_addchar(b, ')');
@@ -216,12 +219,15 @@ void template_translate(lua_State *L, const char *text, size_t len)
     luaL_Buffer b;
     struct translator t = {.L = L, .out = &b, .text = text, .end = text + len, .pos = text, .line = 1};
     luaL_buffinit(L, &b);
-    /* everything on the first line so template lines are Lua lines */
-    luaL_addstring(&b, "local c = ... local _o, _n, _v = {}, 0, _emit");
     while (translate_line(&t))
         ;
-    luaL_addstring(&b, " return _concat(_o)");
+    luaL_addstring(&b, " return _join(_o, _n)");
     luaL_pushresult(&b);
+    /* before the code, on its first line so that template lines are Lua
+     * lines: the buffer, sized for what the template writes outside loops */
+    lua_pushfstring(L, "local c = ... local _o, _n, _v = _buffer(%d), 0, _emit", t.pieces);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
 }
 
 static int translate_protected(lua_State *L)
