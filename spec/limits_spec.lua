@@ -351,8 +351,16 @@ describe("the host's own modules", function()
   end
 
   it("fail cleanly when the config breaks the libraries they use", function()
-    local r = run_failing('table.concat = function() return {} end\nreturn { app_name = "x" }')
-    assert.truthy(r.stderr:find("not text", 1, true), r.stderr)
+    local r = run_failing('string.upper = function() return {} end\nreturn { app_name = "x", dirs = { "runtime" } }')
+    assert.truthy(r.stderr:find("systemd.service.tmpl:%d+: attempt to concatenate a table value"), r.stderr)
+  end)
+
+  it("join a unit's text without the library a config can replace", function()
+    local dir = uf.project('table.concat = function() return {} end\nreturn { app_name = "x" }')
+    local r = uf.run({ "deploy.lua", "--stdout" }, dir)
+    uf.rm(dir)
+    assert.are.equal(0, r.code, r.stderr)
+    assert.truthy(r.stdout:find("ExecStart=/srv/x/current/bin/x start", 1, true), r.stdout)
   end)
 end)
 

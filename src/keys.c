@@ -258,6 +258,13 @@ void keys_load(lua_State *L, int host)
         lua_pop(L, 1);
     }
     lua_pop(L, 1); /* the nil after the last entry */
+    for (size_t i = 0; i < keys_count; i++) {
+        struct key_condition *when = &key_table[i].when;
+        keys_link_condition(when);
+        for (int k = 0; k < when->count; k++)
+            if (!when->specs[k])
+                TABLE_BUG(L, &key_table[i], "when names no key");
+    }
     index_default_refs(L, defaults);
     names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     stricts_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -337,12 +344,16 @@ int keys_condition_holds(lua_State *L, int cfg, const struct key_condition *when
 {
     if (!when->count)
         return 1;
-    for (int i = 0; i < when->count; i++) {
-        const struct key_spec *key = keys_find(when->keys[i]);
-        if (key && key_has(L, cfg, key, when->values[i]))
+    for (int i = 0; i < when->count; i++)
+        if (when->specs[i] && key_has(L, cfg, when->specs[i], when->values[i]))
             return 1;
-    }
     return 0;
+}
+
+void keys_link_condition(struct key_condition *when)
+{
+    for (int i = 0; i < when->count; i++)
+        when->specs[i] = keys_find(when->keys[i]);
 }
 
 /* Lookups happen for every key of every service, several times: an

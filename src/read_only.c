@@ -22,13 +22,6 @@ static int backing_next(lua_State *L)
  * and what it reads through at [2]: found without hashing a name. */
 static const char view_mark;
 
-static void push_raw_reader(lua_State *L, int view)
-{
-    lua_getmetatable(L, view); /* the real one: __metatable only hides it from Lua */
-    lua_rawgeti(L, -1, 2);
-    lua_remove(L, -2);
-}
-
 static int view_pairs(lua_State *L)
 {
     read_only_push_backing(L, 1);
@@ -55,14 +48,40 @@ int read_only_is_view(lua_State *L, int index)
     return yes;
 }
 
+int read_only_is_flat(lua_State *L, int index)
+{
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) != LUA_TTABLE || lua_getmetatable(L, index)) {
+        if (lua_type(L, index) == LUA_TTABLE)
+            lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            lua_pop(L, 2);
+            return 0;
+        }
+        lua_pop(L, 1);
+    }
+    return 1;
+}
+
 void read_only_push_backing(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
-    if (!read_only_is_view(L, index)) {
-        lua_pushvalue(L, index);
-        return;
+    /* the real metatable: __metatable only hides it from Lua */
+    if (lua_type(L, index) == LUA_TTABLE && lua_getmetatable(L, index)) {
+        lua_rawgeti(L, -1, 1);
+        if (lua_touserdata(L, -1) == &view_mark) {
+            lua_rawgeti(L, -2, 2); /* metatable mark backing */
+            lua_replace(L, -3);
+            lua_pop(L, 1);
+            return;
+        }
+        lua_pop(L, 2);
     }
-    push_raw_reader(L, index);
+    lua_pushvalue(L, index);
 }
 
 void read_only_push_view(lua_State *L, int backing)
@@ -195,6 +214,19 @@ void read_only_push_copy(lua_State *L, int index)
     index = lua_absindex(L, index);
     if (lua_type(L, index) != LUA_TTABLE || read_only_is_view(L, index)) {
         lua_pushvalue(L, index);
+        return;
+    }
+    if (read_only_is_flat(L, index)) {
+        /* most values: a list of strings, with nothing to follow */
+        lua_createtable(L, (int)lua_rawlen(L, index), 0);
+        lua_pushnil(L);
+        while (lua_next(L, index)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -4);
+        }
+        read_only_push_view(L, -1);
+        lua_remove(L, -2);
         return;
     }
     lua_newtable(L); /* seen */

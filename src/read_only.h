@@ -23,6 +23,11 @@ void read_only_push_view(lua_State *L, int backing);
 /* Whether the value at `index` is a view. */
 int read_only_is_view(lua_State *L, int index);
 
+/* Whether the value at `index` is a table without a metatable that
+ * holds no table: its copy needs nothing followed, and what it shows is
+ * what a raw walk sees. */
+int read_only_is_flat(lua_State *L, int index);
+
 /* Pushes the table a view reads through (for the host's own reading:
  * never hand it to Lua code), or the value itself when it is no view. */
 void read_only_push_backing(lua_State *L, int index);

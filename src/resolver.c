@@ -182,6 +182,15 @@ static void reject_marks(struct resolver *r, const char *key, int index)
         return;
     }
     index = lua_absindex(L, index);
+    if (read_only_is_flat(L, index)) {
+        /* no table inside: no visited set */
+        lua_pushnil(L);
+        while (lua_next(L, index)) {
+            reject_marks_in(r, key, -1, 0, 0);
+            lua_pop(L, 1);
+        }
+        return;
+    }
     lua_newtable(L);
     reject_marks_in(r, key, index, lua_gettop(L), 0);
     lua_pop(L, 1);
@@ -530,7 +539,10 @@ static const char *compute_default(struct resolver *r, const struct key_spec *sp
         r->constant[spec->index] = 1;
         return "default";
     }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
+    /* our own functions read the values table itself, not the view
+     * users get: they write nothing, and a read through a view costs
+     * more than the rest of most defaults */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
     call_table_function(r, spec, 1, 2);
     const char *origin = "default";
     for (const char *const *o = origins_known; *o; o++)
@@ -565,7 +577,7 @@ static const char *add_strict(struct resolver *r, const struct key_spec *spec, c
     }
     r->constant[spec->index] = 0;
     keys_push_strict(L, spec);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->view_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->values_ref);
     lua_pushvalue(L, -3);
     call_table_function(r, spec, 2, 1);
     /* the profile only adds: the same length is nothing added */
@@ -636,6 +648,8 @@ static void freeze(struct resolver *r, const struct key_spec *spec, int fresh)
         return;
     if (fresh) {
         read_only_push_view(L, -1);
+    } else if (read_only_is_flat(L, -1)) {
+        read_only_push_copy(L, -1); /* what was checked is what is copied */
     } else {
         read_only_push_copy(L, -1);
         /* a copy may hold what metamethods gave, which no check has seen */
