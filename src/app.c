@@ -15,6 +15,7 @@
 #include "render.h"
 #include "resolver.h"
 #include "template_init.h"
+#include "unit_record.h"
 #include "validate.h"
 #include "verify.h"
 
@@ -32,6 +33,20 @@ static const char *push_config_dir(lua_State *L, const char *path)
     if (slash == path)
         return lua_pushliteral(L, "/");
     return lua_pushlstring(L, path, (size_t)(slash - path));
+}
+
+/* Replaces the list of services at `services` with a copy of its own,
+ * whose entries are dropped as they are rendered: a run of a hundred
+ * thousand services then holds their units, not their configs too. (A
+ * config that keeps its list itself keeps it whole.) */
+static void take_services(lua_State *L, int services, lua_Integer n)
+{
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, services, i);
+        lua_rawseti(L, -2, i);
+    }
+    lua_replace(L, services);
 }
 
 /* What one pass over the services produces, at these stack indices:
@@ -58,6 +73,8 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
     int services = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, services);
     struct problems problems;
+    if (render)
+        take_services(L, services, n);
     lua_newtable(L);
     pass->units = render ? lua_gettop(L) : 0;
     lua_createtable(L, render ? 0 : (int)n, 0);
@@ -67,11 +84,18 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
     problems_init(L, &problems);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->overrides_ref);
     int overrides = lua_gettop(L);
+    lua_newtable(L);
+    int records = lua_gettop(L); /* of the service being rendered */
     int top = lua_gettop(L);
     (void)top; /* read by the asserts of debug builds */
     for (lua_Integer i = 1; i <= n; i++) {
-        assert(lua_gettop(L) == top); /* services units configs origins problems overrides */
+        assert(lua_gettop(L) == top); /* services units configs origins problems overrides records */
         lua_rawgeti(L, services, i);
+        if (render) {
+            /* what is rendered needs its table no more */
+            lua_pushnil(L);
+            lua_rawseti(L, services, i);
+        }
         overrides_apply(L, overrides, -1);
         int before = problems.count;
         const char *prefix = push_problem_prefix(L, ctx->config_path, i, n);
@@ -81,8 +105,10 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
             validate_service(L, -3, prefix, &problems);
         if (problems.count == before)
             hooks_after_resolve(L, -3, -1);
-        if (render && problems.count == 0)
-            render_service(L, -3, -1, pass->units);
+        if (render && problems.count == 0) {
+            render_service(L, -3, -1, records);
+            unit_record_store(L, records, pass->units);
+        }
         if (!render) {
             lua_pop(L, 1);
             lua_rawseti(L, pass->origins, i);
@@ -92,27 +118,24 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
             lua_pop(L, 5);
         }
     }
-    lua_pop(L, 1); /* overrides */
+    lua_pop(L, 2); /* overrides, records */
     problems_raise(L, &problems);
 }
 /* The units array as the C list verify.c reads, in a userdata (pushed). */
 static struct verify_unit *push_verify_list(lua_State *L, int units, lua_Integer n)
 {
     struct verify_unit *list = lua_newuserdatauv(L, sizeof *list * (size_t)(n ? n : 1), 0);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, units, i);
-        lua_getfield(L, -1, "name");
-        lua_getfield(L, -2, "text");
-        list[i - 1].name = lua_tostring(L, -2);
-        list[i - 1].text = lua_tolstring(L, -1, &list[i - 1].len);
-        lua_pop(L, 3); /* the units table keeps the strings alive */
+    for (lua_Integer i = 0; i < n; i++) {
+        list[i].name = unit_record_field(L, units, i, UNIT_NAME, NULL);
+        list[i].text = unit_record_field(L, units, i, UNIT_TEXT, &list[i].len);
+        lua_pop(L, 2); /* the units keep the strings alive */
     }
     return list;
 }
 
 static void verify(lua_State *L, int units, const struct options *opts)
 {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
+    lua_Integer n = unit_record_count(L, units);
     struct verify_unit *list = push_verify_list(L, units, n);
     limits_pause(L);
     int status = verify_units(list, (size_t)n, opts->max_exposure);
@@ -130,13 +153,17 @@ static void push_exposures(lua_State *L, int configs)
 {
     lua_newtable(L);
     int units = lua_gettop(L);
+    lua_newtable(L);
+    int records = lua_gettop(L);
     for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, configs); i <= n; i++) {
         lua_rawgeti(L, configs, i);
         read_only_push_view(L, -1);
-        render_service(L, -2, -1, units);
+        render_service(L, -2, -1, records);
+        unit_record_store(L, records, units);
         lua_pop(L, 2);
     }
-    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
+    lua_pop(L, 1);
+    lua_Integer n = unit_record_count(L, units);
     struct verify_unit *list = push_verify_list(L, units, n);
     double *scores = lua_newuserdatauv(L, sizeof *scores * (size_t)(n ? n : 1), 0);
     char(*levels)[32] = lua_newuserdatauv(L, sizeof *levels * (size_t)(n ? n : 1), 0);

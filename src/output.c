@@ -6,6 +6,7 @@
 #include "file_io.h"
 #include "journal.h"
 #include "unit_name.h"
+#include "unit_record.h"
 #include "unit_value.h"
 #include "problems.h"
 
@@ -70,19 +71,15 @@ static const char *push_normal_path(lua_State *L, const char *dir, const char *n
     return lua_tostring(L, -1);
 }
 
-static void check_unit(lua_State *L, int unit, int seen, struct problems *p, const char *config)
+static void check_unit(lua_State *L, int units, lua_Integer i, int seen, struct problems *p, const char *config)
 {
-    lua_getfield(L, unit, "name");
-    lua_getfield(L, unit, "dir");
-    lua_getfield(L, unit, "text");
-    lua_getfield(L, unit, "service");
-    const char *name = lua_tostring(L, -4), *dir = lua_tostring(L, -3), *service = lua_tostring(L, -1);
     size_t len, name_len = 0;
-    const char *text = lua_tolstring(L, -2, &len);
+    const char *name = unit_record_field(L, units, i, UNIT_NAME, &name_len);
+    const char *dir = unit_record_field(L, units, i, UNIT_DIR, NULL);
+    const char *text = unit_record_field(L, units, i, UNIT_TEXT, &len);
+    const char *service = unit_record_field(L, units, i, UNIT_SERVICE, NULL);
     const char *problem;
     int line;
-    if (name)
-        lua_tolstring(L, -4, &name_len);
     if (!name || !dir || !text) {
         problems_add(L, p, "%s: a unit needs a name, a folder and a text", config);
     } else if (strlen(name) != name_len) {
@@ -111,27 +108,24 @@ void output_check(lua_State *L, int units, const char *config_path)
     int seen = lua_gettop(L);
     struct problems problems;
     problems_init(L, &problems);
-    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, units); i <= n; i++) {
-        lua_rawgeti(L, units, i);
-        check_unit(L, lua_gettop(L), seen, &problems, config_path);
-        lua_pop(L, 1);
-    }
+    for (lua_Integer i = 0, n = unit_record_count(L, units); i < n; i++)
+        check_unit(L, units, i, seen, &problems, config_path);
     problems_raise(L, &problems);
     lua_pop(L, 1);
 }
 
 static void print_units(lua_State *L, int units)
 {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, units, i);
-        lua_getfield(L, -1, "name");
-        lua_getfield(L, -2, "text");
+    lua_Integer n = unit_record_count(L, units);
+    for (lua_Integer i = 0; i < n; i++) {
+        const char *name = unit_record_field(L, units, i, UNIT_NAME, NULL);
+        size_t len;
+        const char *text = unit_record_field(L, units, i, UNIT_TEXT, &len);
         /* several units read like `systemctl cat`; one unit is just itself */
         if (n > 1)
-            printf("%s# %s\n", i > 1 ? "\n" : "", lua_tostring(L, -2));
-        fputs(lua_tostring(L, -1), stdout);
-        lua_pop(L, 3);
+            printf("%s# %s\n", i > 0 ? "\n" : "", name);
+        fwrite(text, 1, len, stdout);
+        lua_pop(L, 2);
     }
 }
 
@@ -147,31 +141,22 @@ static const char *verb(enum file_comparison state, int dry_run)
     }
 }
 
-/* Fills change `c` from the unit at `unit`: a drop-in (UNIT.d/NAME.conf)
- * keeps its folder in its name, and is written with the folder's units.
- * The unit table keeps every string alive. */
-static void describe_change(lua_State *L, int unit, struct file_change *c)
+/* Fills change `c` from unit `i`: a drop-in (UNIT.d/NAME.conf) keeps its
+ * folder in its name, and is written with the folder's units. The units
+ * keep every string alive. */
+static void describe_change(lua_State *L, int units, lua_Integer i, struct file_change *c)
 {
-    lua_getfield(L, unit, "dir");
-    lua_getfield(L, unit, "name");
-    lua_getfield(L, unit, "text");
-    c->folder = lua_tostring(L, -3);
-    c->name = lua_tostring(L, -2);
-    c->data = lua_tolstring(L, -1, &c->len);
+    c->folder = unit_record_field(L, units, i, UNIT_DIR, NULL);
+    c->name = unit_record_field(L, units, i, UNIT_NAME, NULL);
+    c->data = unit_record_field(L, units, i, UNIT_TEXT, &c->len);
     c->mode = 0;
-    lua_pushfstring(L, "%s/%s", c->folder, c->name);
-    lua_setfield(L, unit, "path");
     lua_pop(L, 3);
 }
 
-static void report(lua_State *L, int units, const struct file_change *changes, lua_Integer n, int dry_run)
+static void report(const struct file_change *changes, lua_Integer n, int dry_run)
 {
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, units, i);
-        lua_getfield(L, -1, "path");
-        printf("%s %s\n", verb(changes[i - 1].state, dry_run), lua_tostring(L, -1));
-        lua_pop(L, 2);
-    }
+    for (lua_Integer i = 0; i < n; i++)
+        printf("%s %s/%s\n", verb(changes[i].state, dry_run), changes[i].folder, changes[i].name);
 }
 
 /* --dry-run changes nothing, so it settles no interrupted run: it says
@@ -235,17 +220,14 @@ void output_emit(lua_State *L, int units, const struct options *opts)
         print_units(L, units);
         return;
     }
-    lua_Integer n = (lua_Integer)lua_rawlen(L, units);
+    lua_Integer n = unit_record_count(L, units);
     struct file_change *changes = lua_newuserdatauv(L, sizeof *changes * (size_t)(n ? n : 1), 0);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, units, i);
-        describe_change(L, lua_gettop(L), &changes[i - 1]);
-        lua_pop(L, 1);
-    }
+    for (lua_Integer i = 0; i < n; i++)
+        describe_change(L, units, i, &changes[i]);
     if (opts->dry_run)
         compare_only(L, changes, n);
     else
         write_changes(L, changes, n);
-    report(L, units, changes, n, opts->dry_run);
+    report(changes, n, opts->dry_run);
     lua_pop(L, 1);
 }
