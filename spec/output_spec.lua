@@ -64,6 +64,17 @@ describe("output", function()
     local mode = io.popen("stat -c %a " .. uf.quote(dir .. "/" .. UNIT)):read("l")
     assert.are.equal("644", mode)
   end)
+
+  -- files are made with their mode while the umask is 0 (no chmod after)
+  for _, case in ipairs({ { "a folder the run makes", false }, { "a folder that exists", true } }) do
+    it("writes them readable by everyone under umask 077, into " .. case[1], function()
+      if case[2] then uf.sh("mkdir -p " .. uf.quote(dir .. "/" .. UNIT:match("^(.*)/"))) end
+      local code = uf.sh(("cd %s && umask 077 && %s %s deploy.lua >/dev/null 2>&1 </dev/null"):format(
+        uf.quote(dir), uf.wrapper, uf.quote(uf.bin)))
+      assert.are.equal(0, code)
+      assert.are.equal("644", io.popen("stat -c %a " .. uf.quote(dir .. "/" .. UNIT)):read("l"))
+    end)
+  end
 end)
 
 describe("what an interrupted run left", function()

@@ -2,6 +2,7 @@
 
 #include "journal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -161,25 +162,65 @@ size_t commit_merge_duplicates(struct commit *c, struct file_change *changes, si
     return kept;
 }
 
+/* Whether the folder open at `dirfd` holds nothing. */
+static int folder_is_empty(int dirfd)
+{
+    int fd = dup(dirfd);
+    DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    int empty = 1;
+    struct dirent *entry;
+    while (empty && (entry = readdir(dir)))
+        empty = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0;
+    closedir(dir);
+    return empty;
+}
+
+/* Per folder: this run made it, and it is still empty now that it is
+ * locked, so no file of the run is there yet (the compare of every file
+ * would cost more than writing it). */
+static int *find_fresh_folders(const struct commit *c)
+{
+    int *fresh = calloc(c->folders.count + 1, sizeof *fresh);
+    for (size_t f = 0; fresh && f < c->folders.count; f++)
+        fresh[f] = c->folders.items[f].ncreated > 0 && folder_is_empty(c->folders.items[f].fd);
+    return fresh;
+}
+
 int commit_compare(struct commit *c, struct file_change *changes, size_t n, char *error, size_t size)
 {
     int same = find_same_file(c, changes, n, error, size);
     if (same != 0)
         return same;
+    int *fresh = find_fresh_folders(c);
     for (size_t i = 0; i < n; i++) {
         struct file_change *ch = &changes[i];
         int dirfd = c->folders.items[c->folder_of[i]].fd;
-        if (check_subfolder(dirfd, ch, error, size) != 0)
+        if (fresh && fresh[c->folder_of[i]] && !strchr(ch->name, '/')) {
+            ch->state = FILE_ABSENT;
+            continue;
+        }
+        if (check_subfolder(dirfd, ch, error, size) != 0) {
+            free(fresh);
             return -1;
+        }
         ch->state = file_compare(dirfd, ch->name, ch->data, ch->len);
-        if (ch->state == FILE_UNREADABLE)
+        if (ch->state == FILE_UNREADABLE) {
+            free(fresh);
             return fail(error, size, "read", ch->folder, ch->name, NOTHING_WRITTEN);
+        }
         if (ch->state == FILE_IN_THE_WAY) {
+            free(fresh);
             snprintf(error, size, "cannot write %s/%s: it is not a regular file (a folder, a FIFO, a "
                                   "device, a masked unit's link)" NOTHING_WRITTEN, ch->folder, ch->name);
             return -1;
         }
     }
+    free(fresh);
     return 0;
 }
 
@@ -206,12 +247,13 @@ struct plan {
  * kernel has; a run writing thousands of units must stay fast. */
 static int write_temp(int dirfd, const char *temp, const struct file_change *ch)
 {
-    int fd = openat(dirfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* units are world-readable, like the ones packages install: made
+     * with their mode while commit_write has the umask at 0 */
+    int fd = openat(dirfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                    ch->mode ? (mode_t)ch->mode : 0644);
     if (fd < 0)
         return -1;
-    /* units are world-readable, like the ones packages install */
-    int ok = fchmod(fd, ch->mode ? (mode_t)ch->mode : 0644) == 0 &&
-             file_write_all(fd, ch->data, ch->len) == 0;
+    int ok = file_write_all(fd, ch->data, ch->len) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok)
         ok = 0, saved = errno;
@@ -380,6 +422,17 @@ static int install(const struct commit *c, const struct plan *p, const struct fi
     return 0;
 }
 
+/* prepare with the umask at 0, so that files get their mode from open
+ * alone (one call fewer per file than a chmod after). */
+static int prepare_unmasked(struct commit *c, struct plan *p, const struct file_change *changes, size_t n,
+                            char *error, size_t size)
+{
+    mode_t mask = umask(0);
+    int result = prepare(c, p, changes, n, error, size);
+    umask(mask);
+    return result;
+}
+
 int commit_write(struct commit *c, const struct file_change *changes, size_t n, char *error, size_t size)
 {
     struct plan p;
@@ -388,7 +441,7 @@ int commit_write(struct commit *c, const struct file_change *changes, size_t n, 
         snprintf(error, size, "not enough memory to write the units" NOTHING_WRITTEN);
     } else if (p.primary == c->folders.count) {
         result = 0; /* nothing differs */
-    } else if (prepare(c, &p, changes, n, error, size) != 0) {
+    } else if (prepare_unmasked(c, &p, changes, n, error, size) != 0) {
         undo(c, &p, n);
     } else {
         result = install(c, &p, changes, n, error, size);

@@ -97,6 +97,12 @@ static int fail(char *error, size_t size, const char *what, const char *path)
  * folder; index[i] receives the item. */
 static int add_folder(struct folder_set *set, const char *path, size_t *index, char *error, size_t size)
 {
+    /* a path already opened is that folder: most units share one */
+    for (size_t i = set->count; i-- > 0;)
+        if (set->items[i].path && strcmp(set->items[i].path, path) == 0) {
+            *index = i;
+            return 0;
+        }
     struct locked_folder item = {.fd = -1};
     int fd = open_folder(path);
     if (fd < 0 && errno == ENOENT) {
