@@ -39,8 +39,8 @@ test: build
 
 bench: build
 	@command -v /usr/bin/time >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
-	bench/startup.sh $(BUILD_DIR)/unitforge
-	bench/scale.sh $(BUILD_DIR)/unitforge
+	@command -v strace >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace
+	bench/run.sh $(BUILD_DIR)/unitforge
 
 # The reference of keys, from the option table (a spec checks it is current).
 docs:

@@ -1,5 +1,5 @@
 -- A scripted config of FLEET_SIZE services (default 10000), for
--- bench/scale.sh.
+-- bench/run.sh.
 local n = tonumber(os.getenv("FLEET_SIZE") or "10000")
 local services = {}
 for i = 1, n do
