@@ -95,3 +95,25 @@ describe("templates", function()
     end)
   end)
 end)
+
+describe("a user's template that replaces a shared helper", function()
+  it("cannot change what another service's built-in template writes, or where", function()
+    local dir = uf.project('return { { app_name = "aaa", templates_dir = "tpl" }, { app_name = "bbb" } }', {
+      ["tpl/systemd.service.tmpl"] = '<% has_unit = function(c) c.output_dir = "evil" return false end %>[Unit]\n',
+    })
+    local r = uf.run({ "deploy.lua", "--dry-run" }, dir)
+    uf.rm(dir)
+    assert.are_not.equal(0, r.code)
+    assert.truthy(r.stderr:find("read-only (tried to set 'output_dir')", 1, true), r.stderr)
+  end)
+
+  it("may leave holes and numbers in the pieces, as table.concat took them", function()
+    local dir = uf.project('return { app_name = "aaa", templates_dir = "tpl" }', {
+      ["tpl/systemd.service.tmpl"] = '<% _n = _n + 1 %>A<% _n = _n + 1 _o[_n] = 7 %>\n',
+    })
+    local r = uf.run({ "deploy.lua", "--stdout" }, dir)
+    uf.rm(dir)
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("A7\n", r.stdout)
+  end)
+end)

@@ -35,20 +35,6 @@ static const char *push_config_dir(lua_State *L, const char *path)
     return lua_pushlstring(L, path, (size_t)(slash - path));
 }
 
-/* Replaces the list of services at `services` with a copy of its own,
- * whose entries are dropped as they are rendered: a run of a hundred
- * thousand services then holds their units, not their configs too. (A
- * config that keeps its list itself keeps it whole.) */
-static void take_services(lua_State *L, int services, lua_Integer n)
-{
-    lua_createtable(L, (int)n, 0);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, services, i);
-        lua_rawseti(L, -2, i);
-    }
-    lua_replace(L, services);
-}
-
 /* What one pass over the services produces, at these stack indices:
  * `units` (generate, verify) or `configs` and `origins` (show, init). */
 struct pass {
@@ -73,8 +59,6 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
     int services = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, services);
     struct problems problems;
-    if (render)
-        take_services(L, services, n);
     lua_newtable(L);
     pass->units = render ? lua_gettop(L) : 0;
     lua_createtable(L, render ? 0 : (int)n, 0);
@@ -91,11 +75,6 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
     for (lua_Integer i = 1; i <= n; i++) {
         assert(lua_gettop(L) == top); /* services units configs origins problems overrides records */
         lua_rawgeti(L, services, i);
-        if (render) {
-            /* what is rendered needs its table no more */
-            lua_pushnil(L);
-            lua_rawseti(L, services, i);
-        }
         overrides_apply(L, overrides, -1);
         int before = problems.count;
         const char *prefix = push_problem_prefix(L, ctx->config_path, i, n);

@@ -241,6 +241,7 @@ struct plan {
     int *journaled;           /* per folder: its journal exists */
     struct subfolder *subs;   /* drop-in folders to make */
     size_t nsubs;
+    mode_t umask;             /* the process's, while prepare has it at 0 */
 };
 
 /* No fsync: a kill, the case the journal is for, loses nothing the
@@ -380,7 +381,7 @@ static int prepare(const struct commit *c, struct plan *p, const struct file_cha
             return fail(error, size, "write", c->folders.items[f].path, JOURNAL_NAME, NOTHING_WRITTEN);
     for (size_t i = 0; i < p->nsubs; i++) {
         const struct locked_folder *folder = &c->folders.items[p->subs[i].folder];
-        if (mkdirat(folder->fd, p->subs[i].name, 0755) != 0)
+        if (mkdirat(folder->fd, p->subs[i].name, 0755 & ~p->umask) != 0)
             return fail(error, size, "create folder", folder->path, p->subs[i].name, NOTHING_WRITTEN);
         p->subs[i].made = 1;
     }
@@ -427,9 +428,9 @@ static int install(const struct commit *c, const struct plan *p, const struct fi
 static int prepare_unmasked(struct commit *c, struct plan *p, const struct file_change *changes, size_t n,
                             char *error, size_t size)
 {
-    mode_t mask = umask(0);
+    p->umask = umask(0); /* folders still follow it */
     int result = prepare(c, p, changes, n, error, size);
-    umask(mask);
+    umask(p->umask);
     return result;
 }
 

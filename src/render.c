@@ -98,20 +98,27 @@ static int template_join(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_Integer n = luaL_checkinteger(L, 2);
     size_t total = 0, len;
+    /* as table.concat took them: numbers as text; a piece a template
+     * skipped (a hole) is nothing */
     for (lua_Integer i = 1; i <= n; i++) {
-        if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
+        int type = lua_rawgeti(L, 1, i);
+        if (type != LUA_TSTRING && type != LUA_TNUMBER && type != LUA_TNIL)
             return luaL_error(L, "a template's piece %d is a %s, not text", (int)i, luaL_typename(L, -1));
-        lua_tolstring(L, -1, &len);
-        total += len;
-        lua_pop(L, 1);
+        if (type != LUA_TNIL)
+            lua_tolstring(L, -1, &len), total += len;
+        if (type == LUA_TNUMBER)
+            lua_rawseti(L, 1, i); /* as the string it became */
+        else
+            lua_pop(L, 1);
     }
     luaL_Buffer b;
     char *out = luaL_buffinitsize(L, &b, total);
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, 1, i);
-        const char *s = lua_tolstring(L, -1, &len);
-        memcpy(out, s, len);
-        out += len;
+        if (lua_rawgeti(L, 1, i) != LUA_TNIL) {
+            const char *s = lua_tolstring(L, -1, &len);
+            memcpy(out, s, len);
+            out += len;
+        }
         lua_pop(L, 1);
     }
     luaL_pushresultsize(&b, total);
@@ -328,27 +335,26 @@ static void push_builtin(lua_State *L, const char *name)
 /* Pushes the compiled template: the file of that name in templates_dir
  * when there is one, else the built-in one (mix_systemd failed without
  * `init`; unitforge falls back file by file). */
-static int push_template(lua_State *L, const char *templates_dir, const char *name)
+static void push_template(lua_State *L, const char *templates_dir, const char *name)
 {
     const char *path = lua_pushfstring(L, "%s/%s", templates_dir ? templates_dir : ".", name);
     int found = push_override(L, path);
     lua_remove(L, found ? -2 : -1);
     if (!found)
         push_builtin(L, name);
-    return !found;
 }
 
-/* `view` is the read-only view of `cfg` a user's template gets: it must
- * not change what is written where. A built-in one reads `cfg` itself
- * (it writes nothing, and reads through a view cost a sixth of a run). */
+/* `view` is the read-only view of `cfg` the template gets: a template
+ * must not change what is written where. (Built-in ones too: they call
+ * the shared helpers, which a user's template may have replaced.) */
 static void render_unit(lua_State *L, int cfg, int view, int units, const struct unit_kind *kind)
 {
     lua_getfield(L, cfg, "templates_dir");
     lua_getfield(L, cfg, "service_name");
     const char *service = lua_tostring(L, -1);
     lua_pushfstring(L, "%s%s", service ? service : "", kind->suffix);
-    int builtin = push_template(L, lua_tostring(L, -3), kind->template);
-    lua_pushvalue(L, builtin ? cfg : view);
+    push_template(L, lua_tostring(L, -3), kind->template);
+    lua_pushvalue(L, view);
     failure_call_user(L, 1, 1, NULL);
     if (lua_type(L, -1) != LUA_TSTRING)
         failure_raise(L, EXIT_INVALID_CONFIG, "template %s returned a %s, not text", kind->template,
