@@ -65,6 +65,19 @@ describe("output", function()
     assert.are.equal("644", mode)
   end)
 
+  it("makes drop-in folders as the umask says", function()
+    uf.write(dir .. "/deploy.lua", [[return { app_name = "foo_bar", hooks = { after_render = function(units)
+      units[#units + 1] = { name = "foo-bar.service.d/x.conf", text = "[Service]\n" }
+      return units
+    end } }]])
+    local code = uf.sh(("cd %s && umask 027 && %s %s deploy.lua >/dev/null 2>&1 </dev/null"):format(
+      uf.quote(dir), uf.wrapper, uf.quote(uf.bin)))
+    assert.are.equal(0, code)
+    local folder = dir .. "/" .. UNIT .. ".d"
+    assert.are.equal("750", io.popen("stat -c %a " .. uf.quote(folder)):read("l"))
+    assert.are.equal("644", io.popen("stat -c %a " .. uf.quote(folder .. "/x.conf")):read("l"))
+  end)
+
   -- files are made with their mode while the umask is 0 (no chmod after)
   for _, case in ipairs({ { "a folder the run makes", false }, { "a folder that exists", true } }) do
     it("writes them readable by everyone under umask 077, into " .. case[1], function()

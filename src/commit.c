@@ -191,37 +191,35 @@ static int *find_fresh_folders(const struct commit *c)
     return fresh;
 }
 
+/* Sets the state of change `ch`, in the folder open at `dirfd`. */
+static int compare_change(int dirfd, struct file_change *ch, char *error, size_t size)
+{
+    if (check_subfolder(dirfd, ch, error, size) != 0)
+        return -1;
+    ch->state = file_compare(dirfd, ch->name, ch->data, ch->len);
+    if (ch->state == FILE_UNREADABLE)
+        return fail(error, size, "read", ch->folder, ch->name, NOTHING_WRITTEN);
+    if (ch->state == FILE_IN_THE_WAY) {
+        snprintf(error, size, "cannot write %s/%s: it is not a regular file (a folder, a FIFO, a "
+                              "device, a masked unit's link)" NOTHING_WRITTEN, ch->folder, ch->name);
+        return -1;
+    }
+    return 0;
+}
+
 int commit_compare(struct commit *c, struct file_change *changes, size_t n, char *error, size_t size)
 {
-    int same = find_same_file(c, changes, n, error, size);
-    if (same != 0)
-        return same;
-    int *fresh = find_fresh_folders(c);
-    for (size_t i = 0; i < n; i++) {
+    int result = find_same_file(c, changes, n, error, size);
+    int *fresh = result == 0 ? find_fresh_folders(c) : NULL;
+    for (size_t i = 0; result == 0 && i < n; i++) {
         struct file_change *ch = &changes[i];
-        int dirfd = c->folders.items[c->folder_of[i]].fd;
-        if (fresh && fresh[c->folder_of[i]] && !strchr(ch->name, '/')) {
+        if (fresh && fresh[c->folder_of[i]] && !strchr(ch->name, '/'))
             ch->state = FILE_ABSENT;
-            continue;
-        }
-        if (check_subfolder(dirfd, ch, error, size) != 0) {
-            free(fresh);
-            return -1;
-        }
-        ch->state = file_compare(dirfd, ch->name, ch->data, ch->len);
-        if (ch->state == FILE_UNREADABLE) {
-            free(fresh);
-            return fail(error, size, "read", ch->folder, ch->name, NOTHING_WRITTEN);
-        }
-        if (ch->state == FILE_IN_THE_WAY) {
-            free(fresh);
-            snprintf(error, size, "cannot write %s/%s: it is not a regular file (a folder, a FIFO, a "
-                                  "device, a masked unit's link)" NOTHING_WRITTEN, ch->folder, ch->name);
-            return -1;
-        }
+        else
+            result = compare_change(c->folders.items[c->folder_of[i]].fd, ch, error, size);
     }
     free(fresh);
-    return 0;
+    return result;
 }
 
 /* A drop-in folder (SUB of SUB/NAME) the run makes in one of its folders. */

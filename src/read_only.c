@@ -51,9 +51,10 @@ int read_only_is_view(lua_State *L, int index)
 int read_only_is_flat(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
-    if (lua_type(L, index) != LUA_TTABLE || lua_getmetatable(L, index)) {
-        if (lua_type(L, index) == LUA_TTABLE)
-            lua_pop(L, 1);
+    if (lua_type(L, index) != LUA_TTABLE)
+        return 0;
+    if (lua_getmetatable(L, index)) {
+        lua_pop(L, 1);
         return 0;
     }
     lua_pushnil(L);

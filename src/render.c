@@ -104,8 +104,10 @@ static int template_join(lua_State *L)
         int type = lua_rawgeti(L, 1, i);
         if (type != LUA_TSTRING && type != LUA_TNUMBER && type != LUA_TNIL)
             return luaL_error(L, "a template's piece %d is a %s, not text", (int)i, luaL_typename(L, -1));
-        if (type != LUA_TNIL)
-            lua_tolstring(L, -1, &len), total += len;
+        if (type != LUA_TNIL) {
+            lua_tolstring(L, -1, &len);
+            total += len;
+        }
         if (type == LUA_TNUMBER)
             lua_rawseti(L, 1, i); /* as the string it became */
         else

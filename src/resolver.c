@@ -648,14 +648,16 @@ static void freeze(struct resolver *r, const struct key_spec *spec, int fresh)
         return;
     if (fresh) {
         read_only_push_view(L, -1);
-    } else if (read_only_is_flat(L, -1)) {
-        read_only_push_copy(L, -1); /* what was checked is what is copied */
     } else {
+        /* a copy may hold what metamethods gave, which no check has seen;
+         * a flat table's copy is what was checked */
+        int flat = read_only_is_flat(L, -1);
         read_only_push_copy(L, -1);
-        /* a copy may hold what metamethods gave, which no check has seen */
-        read_only_push_backing(L, -1);
-        reject_marks(r, spec->name, -1);
-        lua_pop(L, 1);
+        if (!flat) {
+            read_only_push_backing(L, -1);
+            reject_marks(r, spec->name, -1);
+            lua_pop(L, 1);
+        }
     }
     lua_replace(L, -2);
 }
