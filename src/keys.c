@@ -258,13 +258,9 @@ void keys_load(lua_State *L, int host)
         lua_pop(L, 1);
     }
     lua_pop(L, 1); /* the nil after the last entry */
-    for (size_t i = 0; i < keys_count; i++) {
-        struct key_condition *when = &key_table[i].when;
-        keys_link_condition(when);
-        for (int k = 0; k < when->count; k++)
-            if (!when->specs[k])
-                TABLE_BUG(L, &key_table[i], "when names no key");
-    }
+    for (size_t i = 0; i < keys_count; i++)
+        if (!keys_link_condition(&key_table[i].when))
+            TABLE_BUG(L, &key_table[i], "when names no key");
     index_default_refs(L, defaults);
     names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     stricts_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -345,15 +341,17 @@ int keys_condition_holds(lua_State *L, int cfg, const struct key_condition *when
     if (!when->count)
         return 1;
     for (int i = 0; i < when->count; i++)
-        if (when->specs[i] && key_has(L, cfg, when->specs[i], when->values[i]))
+        if (key_has(L, cfg, when->specs[i], when->values[i]))
             return 1;
     return 0;
 }
 
-void keys_link_condition(struct key_condition *when)
+int keys_link_condition(struct key_condition *when)
 {
+    int linked = 1;
     for (int i = 0; i < when->count; i++)
-        when->specs[i] = keys_find(when->keys[i]);
+        linked &= (when->specs[i] = keys_find(when->keys[i])) != NULL;
+    return linked;
 }
 
 /* Lookups happen for every key of every service, several times: an

@@ -73,7 +73,7 @@ struct key_condition {
     const char *keys[2];
     const char *values[2];
     const void *id;
-    const struct key_spec *specs[2]; /* of keys, once linked; NULL: no such key */
+    const struct key_spec *specs[2]; /* of keys, once linked */
 };
 
 struct key_spec {
@@ -132,8 +132,9 @@ void keys_push_strict(lua_State *L, const struct key_spec *spec);
  * cannot read. */
 int keys_read_condition(lua_State *L, struct key_condition *when);
 
-/* Finds the keys a condition read before every key was known names. */
-void keys_link_condition(struct key_condition *when);
+/* Finds the keys a condition read before every key was known names;
+ * 0 when one names no key (a mistake of the option table). */
+int keys_link_condition(struct key_condition *when);
 
 /* Whether the condition holds for the resolved config at `cfg` (its
  * keys linked). */

@@ -48,7 +48,8 @@ static void read_unit_kinds(lua_State *L)
         lua_pop(L, 2);
         if (!keys_read_condition(L, &kind->when))
             luaL_error(L, "option table: units[%d]: when", (int)i);
-        keys_link_condition(&kind->when);
+        if (!keys_link_condition(&kind->when))
+            luaL_error(L, "option table: units[%d]: when names no key", (int)i);
         lua_pop(L, 1);
     }
     lua_pop(L, 3);
