@@ -36,8 +36,8 @@ describe("--set", function()
   for _, case in ipairs({
     { { "--set", "umaks=0077" }, "--set umaks: unknown key (did you mean 'umask'?)" },
     { { "--set", "systemd_version=new" }, "--set systemd_version: expected an integer, got 'new'" },
-    { { "--set", "paranoia=maybe" }, "--set paranoia: expected true or false, got 'maybe'" },
-    { { "--set", "hooks=x" }, "--set hooks: expected Lua functions" },
+    { { "--set", "paranoia=maybe" }, "--set paranoia: expected true, strict or false, got 'maybe'" },
+    { { "--set", "hooks=x" }, "--set hooks: the key takes a Lua table, which only a config can give" },
     { { "--set", "noequals" }, "--set needs KEY=VALUE" },
   }) do
     it("is a usage error for " .. case[1][2], function()

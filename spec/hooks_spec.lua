@@ -41,8 +41,8 @@ describe("filters", function()
   end)
 
   it("must return text", function()
-    failing('return { app_name = "foo_bar", filters = { function() return 42 end } }',
-      "filters[1] on foo-bar.service: a filter must return the unit's text, got number")
+    failing('return { app_name = "foo_bar",\n filters = { function() return 42 end } }',
+      "filters[1] on foo-bar.service: deploy.lua:2: the filter returned a number; a filter returns the unit's text")
   end)
 
   it("cannot smuggle control characters into a unit", function()

@@ -112,7 +112,7 @@ describe("values smuggling control characters", function()
 
   it("refuses a control character from --set", function()
     expect_failure('return { app_name = "x" }',
-      { args = { "--set", "app_user=ro\1ot" }, patterns = { "app_user" } })
+      { args = { "--set", "app_user=ro\1ot" }, code = 2, patterns = { "--set app_user" } })
   end)
 end)
 
@@ -321,7 +321,8 @@ describe("names and paths that try to escape", function()
   end
 
   it("--set mix_env=../escaped is refused like --env ../escaped", function()
-    expect_failure('return { app_name = "x" }', { args = { "--set", "mix_env=../escaped" }, patterns = { "mix_env" } })
+    expect_failure('return { app_name = "x" }',
+      { args = { "--set", "mix_env=../escaped" }, code = 2, patterns = { "--set mix_env" } })
   end)
 
   it("an after_render unit name with a NUL is refused, not cut at the NUL", function()
@@ -353,14 +354,14 @@ end)
 
 describe("filters", function()
   for _, case in ipairs({
-    { "nil", "nil", "got nil" },
-    { "a number", "42", "got number" },
-    { "a table with __tostring", 'setmetatable({}, { __tostring = function() return "[Unit]\\n" end })', "got table" },
-    { "a function", "function() end", "got function" },
+    { "nil", "nil", "returned nil" },
+    { "a number", "42", "returned a number" },
+    { "a table with __tostring", 'setmetatable({}, { __tostring = function() return "[Unit]\\n" end })', "returned a table" },
+    { "a function", "function() end", "returned a function" },
   }) do
     it("that return " .. case[1] .. " stop the run", function()
       expect_failure('return { app_name = "x", filters = { function() return ' .. case[2] .. " end } }",
-        { patterns = { "filters[1] on x.service: a filter must return the unit's text, " .. case[3] } })
+        { patterns = { "filters[1] on x.service: deploy.lua:1: the filter " .. case[3] .. "; a filter returns the unit's text" } })
     end)
   end
 

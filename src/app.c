@@ -50,14 +50,63 @@ static const char *push_problem_prefix(lua_State *L, const char *config_path, lu
     return lua_pushfstring(L, "%s: services[%d].", config_path, (int)i);
 }
 
+/* --only: which services a run renders, shows or copies templates of.
+ * Every service is still resolved and checked: the config is one file,
+ * and a service is known by its resolved service_name. */
+struct selection {
+    const char *const *names;
+    int count;                  /* 0: every service */
+    unsigned char matched[MAX_SETS];
+    int all_names;              /* a list of every service_name, for the message */
+};
+
+static int is_selected(lua_State *L, int cfg, struct selection *sel)
+{
+    if (sel->count == 0)
+        return 1;
+    lua_getfield(L, cfg, "service_name");
+    const char *name = lua_tostring(L, -1);
+    int yes = 0;
+    for (int i = 0; name && i < sel->count; i++)
+        if (strcmp(name, sel->names[i]) == 0)
+            yes = sel->matched[i] = 1;
+    if (name)
+        lua_rawseti(L, sel->all_names, (lua_Integer)lua_rawlen(L, sel->all_names) + 1);
+    else
+        lua_pop(L, 1);
+    return yes;
+}
+
+/* A name of --only that no service has is a mistake of the command line. */
+static void check_selection(lua_State *L, const struct selection *sel, const char *config_path)
+{
+    for (int i = 0; i < sel->count; i++) {
+        if (sel->matched[i])
+            continue;
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        lua_Integer n = (lua_Integer)lua_rawlen(L, sel->all_names);
+        for (lua_Integer k = 1; k <= n && k <= 20; k++) {
+            lua_rawgeti(L, sel->all_names, k);
+            luaL_addvalue(&b);
+            if (k < n)
+                luaL_addstring(&b, k == 20 ? ", ..." : ", ");
+        }
+        luaL_pushresult(&b);
+        failure_raise(L, EXIT_USAGE, "--only %s: no service of %s has that service_name (its services: %s)",
+                      sel->names[i], config_path, lua_tostring(L, -1));
+    }
+}
+
 /* Resolves, validates and (for generate and verify) renders the services
  * of the list on top of the stack one by one, so a run of thousands of
  * services holds only their units, not every resolved config. Problems
  * of all services are reported together, before anything is written. */
-static void process_services(lua_State *L, const struct run_context *ctx, int render, struct pass *pass)
+static void process_services(lua_State *L, const struct run_context *ctx, struct selection *sel, int render,
+                             struct pass *pass)
 {
     int services = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, services);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, services), kept = 0;
     struct problems problems;
     lua_newtable(L);
     pass->units = render ? lua_gettop(L) : 0;
@@ -70,10 +119,12 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
     int overrides = lua_gettop(L);
     lua_newtable(L);
     int records = lua_gettop(L); /* of the service being rendered */
+    lua_newtable(L);
+    sel->all_names = lua_gettop(L);
     int top = lua_gettop(L);
     (void)top; /* read by the asserts of debug builds */
     for (lua_Integer i = 1; i <= n; i++) {
-        assert(lua_gettop(L) == top); /* services units configs origins problems overrides records */
+        assert(lua_gettop(L) == top); /* services units configs origins problems overrides records names */
         lua_rawgeti(L, services, i);
         overrides_apply(L, overrides, -1);
         int before = problems.count;
@@ -84,20 +135,23 @@ static void process_services(lua_State *L, const struct run_context *ctx, int re
             validate_service(L, -3, prefix, &problems);
         if (problems.count == before)
             hooks_after_resolve(L, -3, -1);
-        if (render && problems.count == 0) {
+        int selected = problems.count == before && is_selected(L, lua_absindex(L, -3), sel);
+        if (render && problems.count == 0 && selected) {
             render_service(L, -3, -1, records);
             unit_record_store(L, records, pass->units);
         }
-        if (!render) {
+        if (!render && selected) {
             lua_pop(L, 1);
-            lua_rawseti(L, pass->origins, i);
-            lua_rawseti(L, pass->configs, i);
+            lua_rawseti(L, pass->origins, ++kept);
+            lua_rawseti(L, pass->configs, kept);
             lua_pop(L, 2);
         } else {
             lua_pop(L, 5);
         }
     }
-    lua_pop(L, 2); /* overrides, records */
+    if (problems.count == 0)
+        check_selection(L, sel, ctx->config_path);
+    lua_pop(L, 3); /* overrides, records, names */
     problems_raise(L, &problems);
 }
 /* The units array as the C list verify.c reads, in a userdata (pushed). */
@@ -200,7 +254,8 @@ static int protected_main(lua_State *L)
     if (opts->command != COMMAND_INIT)
         render_init(L);
     struct pass pass;
-    process_services(L, &ctx, render, &pass);
+    struct selection selection = {.names = opts->only, .count = opts->nonly};
+    process_services(L, &ctx, &selection, render, &pass);
     switch (opts->command) {
     case COMMAND_INIT:
         limits_pause(L); /* the limits cover the run up to writing */

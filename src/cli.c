@@ -7,9 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
-    "Usage: unitforge [COMMAND] FILE.lua [OPTIONS]\n"
+    "Usage: unitforge [generate] FILE.lua [--stdout | --dry-run] [COMMON]...\n"
+    "       unitforge show FILE.lua [--json] [COMMON]...\n"
+    "       unitforge verify FILE.lua [--max-exposure N] [COMMON]...\n"
+    "       unitforge init FILE.lua [--force] [COMMON]...\n"
+    "       unitforge help | --help | --version\n"
+    "COMMON: --env NAME, --set KEY=VALUE, --only NAME, --out DIR, --timeout S,\n"
+    "        --max-memory MIB\n"
     "\n"
     "Turns a Lua config into systemd units.\n"
     "\n"
@@ -23,13 +30,19 @@ static const char usage_text[] =
     "              (strict: any finding fails) and print each service's\n"
     "              exposure score from systemd-analyze security\n"
     "  init        copy the built-in templates into templates_dir for editing\n"
+    "  help        show this help\n"
     "\n"
     "Options:\n"
     "  --env NAME   environment name, seen by the config as `env` (default: prod)\n"
     "  --set KEY=VALUE\n"
     "               override a key for every service, after the config; VALUE\n"
     "               is read as the key's type: true/false, an integer, a\n"
-    "               string, or a comma-separated list (repeatable)\n"
+    "               string, or a comma-separated list (\\, is a comma inside\n"
+    "               an item, \\\\ a backslash); false turns an optional key\n"
+    "               off and makes a list empty (repeatable)\n"
+    "  --only NAME  only the service whose service_name is NAME, of a config\n"
+    "               that returns several (repeatable); every service is still\n"
+    "               checked\n"
     "  --out DIR    output folder; units go to DIR/lib/systemd/system\n"
     "               (default: _build/<mix_env>/systemd)\n"
     "  --stdout     print the units instead of writing them\n"
@@ -135,14 +148,36 @@ static enum cli_result parse_flag(const char *arg, struct options *opts)
     return CLI_RUN;
 }
 
+/* A word in the place of the command that is no file either: a command
+ * mistyped or not there yet ("help", "install", "genrate"). A config is
+ * a file, and its name has a dot or a slash in it when it is not there. */
+static int is_unknown_command(const char *word)
+{
+    if (!*word || strpbrk(word, "./"))
+        return 0;
+    for (const char *p = word; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyz-", *p))
+            return 0;
+    return access(word, F_OK) != 0;
+}
+
 static enum cli_result parse_argument(const char *arg, struct options *opts, int *seen_command)
 {
-    if (!*seen_command && !opts->config_path && parse_command(arg, &opts->command)) {
-        *seen_command = 1;
-        return CLI_RUN;
+    if (!*seen_command && !opts->config_path) {
+        if (strcmp(arg, "help") == 0) {
+            fputs(usage_text, stdout);
+            return CLI_DONE;
+        }
+        if (parse_command(arg, &opts->command)) {
+            *seen_command = 1;
+            return CLI_RUN;
+        }
+        if (is_unknown_command(arg))
+            return usage_error("unknown command '%s' (the commands: generate, show, verify, init, help; "
+                               "generate, the default, needs only FILE.lua)", arg);
     }
     if (opts->config_path)
-        return usage_error("unexpected argument '%s'", arg);
+        return usage_error("unexpected argument '%s' (one config file, after the command)", arg);
     opts->config_path = arg;
     return CLI_RUN;
 }
@@ -179,6 +214,12 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opts)
             if (opts->nsets == MAX_SETS)
                 return usage_error("%s", "too many --set options");
             opts->sets[opts->nsets++] = value;
+        } else if ((value = option_value("--only", argc, argv, &i))) {
+            if (!*value)
+                return usage_error("%s", "--only needs a service name");
+            if (opts->nonly == MAX_SETS)
+                return usage_error("%s", "too many --only options");
+            opts->only[opts->nonly++] = value;
         } else if ((value = option_value("--max-exposure", argc, argv, &i))) {
             char *end;
             opts->max_exposure = strtod(value, &end);

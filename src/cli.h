@@ -26,6 +26,8 @@ struct options {
     double timeout_seconds; /* --timeout */
     const char *sets[MAX_SETS]; /* --set KEY=VALUE, in order */
     int nsets;
+    const char *only[MAX_SETS]; /* --only NAME: service names, in order */
+    int nonly;
 };
 
 enum cli_result {

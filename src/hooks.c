@@ -33,10 +33,25 @@ void hooks_after_resolve(lua_State *L, int cfg, int view)
     failure_call_user(L, 1, 0, "hooks.after_resolve");
 }
 
+/* Pushes "deploy.lua:12: ", where the function on top was written, or
+ * "" for a function of C (string.upper given as a filter). */
+static void push_place_of_function(lua_State *L)
+{
+    lua_Debug ar;
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &ar);
+    if (ar.linedefined > 0)
+        lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.linedefined);
+    else
+        lua_pushliteral(L, "");
+}
+
 /* Runs filter `f` (on top) over the unit record at `unit`, whose text
  * it replaces. */
 static void run_filter(lua_State *L, int unit, lua_Integer f)
 {
+    push_place_of_function(L);
+    lua_insert(L, -2); /* place filter */
     lua_getfield(L, unit, "text");
     lua_createtable(L, 0, 2);
     lua_getfield(L, unit, "name");
@@ -47,15 +62,17 @@ static void run_filter(lua_State *L, int unit, lua_Integer f)
     const char *what = lua_pushfstring(L, "filters[%d] on %s", (int)f, lua_tostring(L, -1));
     lua_replace(L, -2);
     lua_insert(L, -4); /* what filter text info */
-    failure_call_user(L, 2, 1, what);
+    failure_call_user(L, 2, 1, what); /* place what text */
     if (lua_type(L, -1) != LUA_TSTRING)
-        failure_raise(L, EXIT_INVALID_CONFIG, "%s: a filter must return the unit's text, got %s", what,
-                      luaL_typename(L, -1));
+        failure_raise(L, EXIT_INVALID_CONFIG, "%s: %sthe filter returned %s%s; a filter returns the unit's text",
+                      what, lua_tostring(L, -3), lua_isnil(L, -1) ? "" : "a ", luaL_typename(L, -1));
     lua_setfield(L, unit, "text");
-    lua_pop(L, 1); /* what */
+    lua_pop(L, 2); /* place, what */
 }
 
-static void apply_filters(lua_State *L, int cfg, int units, lua_Integer first)
+/* Runs the filters over units first.. of `units`, but for those whose
+ * name the table at `skip` holds (0: none). */
+static void apply_filters(lua_State *L, int cfg, int units, lua_Integer first, int skip)
 {
     lua_getfield(L, cfg, "filters");
     read_only_push_backing(L, -1);
@@ -64,6 +81,15 @@ static void apply_filters(lua_State *L, int cfg, int units, lua_Integer first)
     lua_Integer nfilters = lua_type(L, filters) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, filters) : 0;
     for (lua_Integer u = first, n = (lua_Integer)lua_rawlen(L, units); u <= n; u++) {
         lua_rawgeti(L, units, u);
+        if (skip) {
+            lua_getfield(L, -1, "name");
+            int seen = lua_rawget(L, skip) != LUA_TNIL;
+            lua_pop(L, 1);
+            if (seen) {
+                lua_pop(L, 1);
+                continue;
+            }
+        }
         for (lua_Integer f = 1; f <= nfilters; f++) {
             lua_rawgeti(L, filters, f);
             run_filter(L, filters + 1, f);
@@ -86,6 +112,19 @@ static void push_unit_list(lua_State *L, int units, lua_Integer first)
         lua_getfield(L, -2, "text");
         lua_setfield(L, -2, "text");
         lua_rawseti(L, -3, u - first + 1);
+        lua_pop(L, 1);
+    }
+}
+
+/* The set of the names of units first.. of `units`. */
+static void push_unit_names(lua_State *L, int units, lua_Integer first)
+{
+    lua_newtable(L);
+    for (lua_Integer u = first, n = (lua_Integer)lua_rawlen(L, units); u <= n; u++) {
+        lua_rawgeti(L, units, u);
+        lua_getfield(L, -1, "name");
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -4);
         lua_pop(L, 1);
     }
 }
@@ -118,9 +157,11 @@ void hooks_post_process(lua_State *L, int cfg, int view, int units, lua_Integer 
     cfg = lua_absindex(L, cfg);
     view = lua_absindex(L, view);
     units = lua_absindex(L, units);
-    apply_filters(L, cfg, units, first);
+    apply_filters(L, cfg, units, first, 0);
     if (!push_hook(L, cfg, "after_render"))
         return;
+    push_unit_names(L, units, first);
+    lua_insert(L, -2); /* names hook */
     push_unit_list(L, units, first);
     lua_pushvalue(L, -1);
     lua_insert(L, -3); /* keep the list below the call */
@@ -131,4 +172,7 @@ void hooks_post_process(lua_State *L, int cfg, int view, int units, lua_Integer 
     else
         lua_pop(L, 1);
     take_unit_list(L, cfg, units, first);
+    /* the units the hook added are the service's too: filtered as well */
+    apply_filters(L, cfg, units, first, lua_gettop(L));
+    lua_pop(L, 1); /* names */
 }

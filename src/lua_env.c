@@ -135,13 +135,66 @@ static void install_helper_module(lua_State *L)
  * native code or bytecode, exit the process behind the generator's back,
  * or reach the debug library (which could remove the time limit). */
 
-static void remove_fields(lua_State *L, const char *table, const char *const *names)
+/* What a config gets in the place of a function it may not have: a
+ * function that says why, so that a call reads as a rule of the sandbox
+ * and not as a bug ("attempt to call a nil value"). */
+static int unavailable(lua_State *L)
 {
-    lua_getglobal(L, table);
-    for (; *names; names++) {
-        lua_pushnil(L);
-        lua_setfield(L, -2, *names);
+    return luaL_error(L, "%s", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+struct removed {
+    const char *table; /* a library's global */
+    const char *name;
+    const char *why;
+};
+
+#define NO_PROGRAMS                                                                                          \
+    "a config cannot run programs: compute the value in Lua, read what a program wrote with io.open, or "    \
+    "pass it in with --set KEY=VALUE or an environment variable (os.getenv)"
+#define NO_WRITES "a config cannot write, move or remove files (unitforge writes the units; io.open reads files)"
+#define NO_STDIN "a config does not read standard input; read a file with io.open(path):read(\"a\")"
+
+static const struct removed removed_functions[] = {
+    {"os", "execute", NO_PROGRAMS},
+    {"io", "popen", NO_PROGRAMS},
+    {"os", "exit", "a config cannot end the run; call error(\"why\") to stop it with a message"},
+    {"os", "remove", NO_WRITES},
+    {"os", "rename", NO_WRITES},
+    {"os", "tmpname", NO_WRITES},
+    {"io", "tmpfile", NO_WRITES},
+    {"io", "output", NO_WRITES},
+    {"io", "write", NO_WRITES},
+    {"io", "close", NO_WRITES},
+    {"io", "input", NO_STDIN},
+    {"io", "read", NO_STDIN},
+    {"os", "setlocale", "a config cannot change the locale of the run"},
+    {"package", "loadlib", "a config cannot load native code; a module beside the config is loaded as Lua text"},
+    {"string", "dump", "a config cannot make bytecode; load takes Lua text"},
+};
+
+static void replace_removed_functions(lua_State *L)
+{
+    for (size_t i = 0; i < sizeof removed_functions / sizeof removed_functions[0]; i++) {
+        const struct removed *r = &removed_functions[i];
+        lua_getglobal(L, r->table);
+        lua_pushfstring(L, "%s.%s is not available: %s", r->table, r->name, r->why);
+        lua_pushcclosure(L, unavailable, 1);
+        lua_setfield(L, -2, r->name);
+        lua_pop(L, 1);
     }
+    /* io.stdout is a handle, not a function: one that says why at any use */
+    lua_getglobal(L, "io");
+    lua_newtable(L);
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "io.stdout is not available: standard output carries the units; print() writes to "
+                       "standard error");
+    lua_pushcclosure(L, unavailable, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, -2, "stdout");
     lua_pop(L, 1);
 }
 
@@ -379,7 +432,11 @@ static int passing_stops(lua_State *L)
 
 static int undefined_global(lua_State *L)
 {
-    return luaL_error(L, "undefined global '%s'", luaL_tolstring(L, 2, NULL));
+    const char *name = luaL_tolstring(L, 2, NULL);
+    if (strcmp(name, "debug") == 0)
+        return luaL_error(L, "the debug library is not available to a config (it could change the host's "
+                             "own state)");
+    return luaL_error(L, "undefined global '%s'", name);
 }
 
 static void wrap_global(lua_State *L, const char *table, const char *name, lua_CFunction wrapper)
@@ -396,16 +453,8 @@ static void wrap_global(lua_State *L, const char *table, const char *name, lua_C
 
 static void restrict_libraries(lua_State *L)
 {
-    static const char *const os_removed[] = {"execute", "exit", "remove", "rename", "tmpname", "setlocale", NULL};
-    static const char *const io_removed[] = {"popen", "tmpfile", "output", "input", "write", "read", "close",
-                                             "stdout", NULL};
-    static const char *const package_removed[] = {"loadlib", NULL};
-    static const char *const string_removed[] = {"dump", NULL};
     static const char *const globals_removed[] = {"debug", NULL};
-    remove_fields(L, "os", os_removed);
-    remove_fields(L, "io", io_removed);
-    remove_fields(L, "package", package_removed);
-    remove_fields(L, "string", string_removed);
+    replace_removed_functions(L);
     lua_pushglobaltable(L);
     lua_pushnil(L);
     lua_setfield(L, -2, globals_removed[0]);

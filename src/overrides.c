@@ -3,22 +3,31 @@
 #include "cli.h"
 #include "failure.h"
 #include "keys.h"
+#include "problems.h"
+#include "validate.h"
 
 #include <errno.h>
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* "a,b\,c" is { "a", "b,c" }: `\,` is a comma inside an item and `\\` a
+ * backslash; any other backslash is itself. "" is the empty list. */
 static void push_list(lua_State *L, const char *text)
 {
     lua_newtable(L);
     lua_Integer n = 0;
     while (*text) {
-        const char *comma = strchr(text, ',');
-        size_t len = comma ? (size_t)(comma - text) : strlen(text);
-        lua_pushlstring(L, text, len);
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (; *text && *text != ','; text++) {
+            if (text[0] == '\\' && (text[1] == ',' || text[1] == '\\'))
+                text++;
+            luaL_addchar(&b, *text);
+        }
+        luaL_pushresult(&b);
         lua_rawseti(L, -2, ++n);
-        text += len + (comma ? 1 : 0);
+        text += *text == ',';
     }
 }
 
@@ -36,6 +45,10 @@ static int push_integer(lua_State *L, const char *text)
 /* Pushes `text` as a value of the key's type, or returns 0. */
 static int push_typed(lua_State *L, const struct key_spec *spec, const char *text)
 {
+    if (strcmp(text, "false") == 0 && spec->type == KEY_LIST) {
+        lua_newtable(L); /* off, for a list, is empty */
+        return 1;
+    }
     if ((spec->flags & KEY_OPTIONAL) && strcmp(text, "false") == 0) {
         lua_pushboolean(L, 0);
         return 1;
@@ -68,21 +81,41 @@ static int push_typed(lua_State *L, const struct key_spec *spec, const char *tex
     return 0;
 }
 
-static const char *type_words(const struct key_spec *spec)
+/* What the key takes, in words: "true, false or strict". */
+static const char *push_type_words(lua_State *L, const struct key_spec *spec)
 {
     switch (spec->type) {
-    case KEY_BOOLEAN:
-        return "true or false";
-    case KEY_INTEGER:
-        return "an integer";
-    case KEY_LIST:
-        return "a comma-separated list";
-    case KEY_TABLE:
-    case KEY_FUNCTIONS:
-        return "Lua functions, which only a config can give";
-    default:
-        return "a string";
+    case KEY_BOOLEAN: {
+        int pieces = 2;
+        lua_pushliteral(L, "true");
+        for (const char *const *c = spec->choices; c && *c; c++, pieces++)
+            lua_pushfstring(L, ", %s", *c);
+        lua_pushliteral(L, " or false");
+        lua_concat(L, pieces);
+        break;
     }
+    case KEY_INTEGER:
+        lua_pushliteral(L, "an integer");
+        break;
+    case KEY_LIST:
+        lua_pushliteral(L, "a comma-separated list");
+        break;
+    default:
+        lua_pushliteral(L, "a string");
+        break;
+    }
+    return lua_tostring(L, -1);
+}
+
+/* The value on top, checked as the resolver checks a value the config
+ * gives: a wrong one is a mistake of the command line (exit 2), found
+ * before the config runs. */
+static void check_value(lua_State *L, const struct key_spec *spec)
+{
+    struct problems found;
+    problems_init(L, &found);
+    validate_value(L, &found, "--set ", spec, -2);
+    problems_raise_as(L, &found, EXIT_USAGE);
 }
 
 void overrides_push(lua_State *L, const struct options *opts)
@@ -94,8 +127,13 @@ void overrides_push(lua_State *L, const struct options *opts)
         const struct key_spec *spec = keys_find(key);
         if (!spec)
             failure_raise(L, EXIT_USAGE, "--set %s: %s", key, keys_push_unknown(L, key));
+        if (spec->type == KEY_TABLE || spec->type == KEY_FUNCTIONS)
+            failure_raise(L, EXIT_USAGE, "--set %s: the key takes %s, which only a config can give", key,
+                          spec->type == KEY_TABLE ? "a Lua table" : "Lua functions");
         if (!push_typed(L, spec, eq + 1))
-            failure_raise(L, EXIT_USAGE, "--set %s: expected %s, got '%s'", key, type_words(spec), eq + 1);
+            failure_raise(L, EXIT_USAGE, "--set %s: expected %s, got '%s'", key, push_type_words(L, spec),
+                          eq + 1);
+        check_value(L, spec);
         lua_rawset(L, -3);
     }
 }

@@ -33,6 +33,11 @@ void problems_append(lua_State *L, struct problems *p, int index)
 
 void problems_raise(lua_State *L, struct problems *p)
 {
+    problems_raise_as(L, p, EXIT_INVALID_CONFIG);
+}
+
+void problems_raise_as(lua_State *L, struct problems *p, enum exit_status exit_status)
+{
     if (p->count == 0) {
         lua_remove(L, p->list);
         return;
@@ -46,5 +51,5 @@ void problems_raise(lua_State *L, struct problems *p)
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
-    failure_raise_top(L, EXIT_INVALID_CONFIG);
+    failure_raise_top(L, exit_status);
 }

@@ -1,6 +1,8 @@
 #ifndef UNITFORGE_PROBLEMS_H
 #define UNITFORGE_PROBLEMS_H
 
+#include "failure.h"
+
 #include <lua.h>
 
 /* Collected problems of a run: every one is reported, not just the
@@ -19,5 +21,7 @@ void problems_append(lua_State *L, struct problems *p, int index);
 /* Raises one failure listing every problem, if there are any; otherwise
  * pops the array. */
 void problems_raise(lua_State *L, struct problems *p);
+/* The same, with another exit status than 1 (invalid configuration). */
+void problems_raise_as(lua_State *L, struct problems *p, enum exit_status exit_status);
 
 #endif

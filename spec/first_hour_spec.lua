@@ -1,0 +1,170 @@
+-- What a new user runs into first (the command line, messages of the
+-- sandbox and of filters, --set, --only): each answer says what is wrong
+-- and what to do, and a mistake of the command line exits 2 before the
+-- config runs.
+local uf = require("uf")
+
+local function run(config, args)
+  local dir = uf.project(config)
+  local before = uf.snapshot(dir)
+  local r = uf.run(args or { "deploy.lua", "--stdout" }, dir)
+  r.unchanged = uf.snapshot(dir) == before
+  uf.rm(dir)
+  return r
+end
+
+local function has(text, pattern)
+  assert.truthy(text:find(pattern, 1, true), "expected «" .. pattern .. "» in:\n" .. text)
+end
+
+local CONFIG = 'return { app_name = "foo_bar" }'
+
+describe("the command line", function()
+  it("names the commands for a word that is neither a command nor a file", function()
+    for _, args in ipairs({ { "install", "deploy.lua" }, { "genrate", "deploy.lua" }, { "deploy" } }) do
+      local r = run(CONFIG, args)
+      assert.are.equal(2, r.code, r.stderr)
+      has(r.stderr, "unknown command '" .. args[1] .. "' (the commands: generate, show, verify, init, help")
+    end
+  end)
+
+  it("takes a config whose name looks like a command when the file is there", function()
+    local dir = uf.project(CONFIG)
+    assert(uf.sh("cp " .. uf.quote(dir .. "/deploy.lua") .. " " .. uf.quote(dir .. "/production")) == 0)
+    local r = uf.run({ "production", "--stdout" }, dir)
+    uf.rm(dir)
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stdout, "Description=foo-bar service")
+  end)
+
+  it("answers help with the usage", function()
+    local r = run(CONFIG, { "help" })
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stdout, "Usage: unitforge")
+  end)
+
+  it("lists every option in the synopsis", function()
+    local r = run(CONFIG, { "--help" })
+    local synopsis = r.stdout:match("^(.-)\n\n")
+    for _, option in ipairs({ "--env", "--set", "--only", "--out", "--stdout", "--dry-run", "--json",
+                              "--max-exposure", "--force", "--timeout", "--max-memory", "--help", "--version" }) do
+      has(synopsis, option)
+    end
+  end)
+end)
+
+describe("the sandbox", function()
+  for _, case in ipairs({
+    { 'io.popen("id")', "io.popen is not available: a config cannot run programs" },
+    { 'os.execute("id")', "os.execute is not available: a config cannot run programs" },
+    { "os.exit(0)", "os.exit is not available: a config cannot end the run" },
+    { 'os.remove("deploy.lua")', "os.remove is not available: a config cannot write, move or remove files" },
+    { 'io.write("x")', "io.write is not available" },
+    { 'io.stdout:write("x")', "io.stdout is not available: standard output carries the units" },
+    { "debug.traceback()", "the debug library is not available to a config" },
+  }) do
+    it("says why " .. case[1] .. " cannot run, at the caller's line", function()
+      local r = run(case[1] .. "\nreturn { app_name = 'x' }")
+      assert.are.equal(1, r.code, r.stderr)
+      has(r.stderr, "deploy.lua:1: " .. case[2])
+      assert.are.equal("", r.stdout)
+    end)
+  end
+end)
+
+describe("a filter that returns no text", function()
+  it("is reported at the line where the filter is written", function()
+    local r = run('return { app_name = "foo_bar",\n  filters = {\n    function(text) end } }')
+    assert.are.equal(1, r.code, r.stderr)
+    has(r.stderr, "filters[1] on foo-bar.service: deploy.lua:3: the filter returned nil")
+  end)
+end)
+
+describe("filters and after_render", function()
+  it("filter the units the hook adds too, once each", function()
+    local r = run([[return { app_name = "foo_bar",
+      filters = { function(text) return "# filtered\n" .. text end },
+      hooks = { after_render = function(units)
+        units[#units + 1] = { name = "foo-bar.service.d/nice.conf", text = "[Service]\nNice=5\n" }
+      end } }]])
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stdout, "# foo-bar.service\n# filtered\n[Unit]")
+    has(r.stdout, "# foo-bar.service.d/nice.conf\n# filtered\n[Service]\nNice=5\n")
+    assert.falsy(r.stdout:find("# filtered\n# filtered", 1, true), r.stdout)
+  end)
+end)
+
+describe("--set", function()
+  for _, case in ipairs({
+    { "paranoia=strcit", "--set paranoia: expected true, strict or false, got 'strcit'" },
+    { "network=off", "--set network: expected true, local or false, got 'off'" },
+    { "hardening_extra=x", "--set hardening_extra: the key takes a Lua table, which only a config can give" },
+    { "dirs=runtime,stat", "--set dirs[2]: not one of the allowed values" },
+    { "umask=999", "--set umask:" },
+  }) do
+    it("names --set KEY and exits 2 for " .. case[1], function()
+      local r = run(CONFIG, { "deploy.lua", "--stdout", "--set", case[1] })
+      assert.are.equal(2, r.code, r.stderr)
+      has(r.stderr, "unitforge: " .. case[2])
+      assert.falsy(r.stderr:find("deploy.lua", 1, true), r.stderr)
+    end)
+  end
+
+  it("reads \\, as a comma inside a list item and \\\\ as a backslash", function()
+    local r = run(CONFIG, { "deploy.lua", "--stdout", "--set", "exec_start_pre=/bin/echo a\\,b,/bin/echo c\\\\d" })
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stdout, "ExecStartPre=/bin/echo a,b\n")
+    has(r.stdout, "ExecStartPre=/bin/echo c\\d\n")
+  end)
+
+  it("turns a list off with false", function()
+    local r = run('return { app_name = "foo_bar", env_files = { "-/etc/foo.env" } }',
+      { "deploy.lua", "--stdout", "--set", "env_files=false" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.falsy(r.stdout:find("EnvironmentFile", 1, true), r.stdout)
+  end)
+end)
+
+describe("--only", function()
+  local TWO = [[return {
+    { app_name = "shop", service_name = "shop-staging", base_dir = "/srv/staging" },
+    { app_name = "shop" } }]]
+
+  it("renders only the services it names", function()
+    local r = run(TWO, { "deploy.lua", "--stdout", "--only", "shop-staging" })
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stdout, "Description=shop-staging service")
+    assert.falsy(r.stdout:find("Description=shop service", 1, true), r.stdout)
+  end)
+
+  it("writes only those services' files", function()
+    local dir = uf.project(TWO)
+    local r = uf.run({ "deploy.lua", "--only", "shop" }, dir)
+    local out = dir .. "/_build/prod/systemd/lib/systemd/system/"
+    local staging, prod = uf.exists(out .. "shop-staging.service"), uf.exists(out .. "shop.service")
+    uf.rm(dir)
+    assert.are.equal(0, r.code, r.stderr)
+    assert.falsy(staging)
+    assert.truthy(prod)
+  end)
+
+  it("shows only those services", function()
+    local r = run(TWO, { "show", "deploy.lua", "--only", "shop" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.falsy(r.stdout:find("shop-staging", 1, true), r.stdout)
+    has(r.stdout, "# shop\n")
+  end)
+
+  it("is a usage error for a name no service has, listing the services", function()
+    local r = run(TWO, { "deploy.lua", "--only", "shop-prod" })
+    assert.are.equal(2, r.code, r.stderr)
+    assert.truthy(r.unchanged)
+    has(r.stderr, "--only shop-prod: no service of deploy.lua has that service_name (its services: shop-staging, shop)")
+  end)
+
+  it("still checks every service", function()
+    local r = run([[return { { app_name = "shop" }, { app_name = "Bad" } }]], { "deploy.lua", "--only", "shop" })
+    assert.are.equal(1, r.code, r.stderr)
+    has(r.stderr, "services[2].app_name")
+  end)
+end)
