@@ -189,7 +189,8 @@ describe("docs/keys.md", function()
   describe("section 4: restart, runtime environment, security", function()
     it("adds the restart path and service for systemd_flag (fix 8: no [Install] on the service)", function()
       local u = units([[restart_method = "systemd_flag"]])
-      assert.are.same({ "PathModified=/srv/foo-bar/flags/restart.flag" }, section(u["foo-bar-restart.path"], "Path"))
+      assert.are.same({ "PathModified=/srv/foo-bar/flags/restart.flag", "# MakeDirectory=true",
+        "# DirectoryMode=0750" }, section(u["foo-bar-restart.path"], "Path"))
       assert.are.same({ "WantedBy=multi-user.target" }, section(u["foo-bar-restart.path"], "Install"))
       local restart = u["foo-bar-restart.service"]
       assert.are.same({ "Type=oneshot", "ExecStart=/usr/bin/systemctl restart foo-bar.service" },
