@@ -215,11 +215,11 @@ describe("docs/keys.md", function()
         "After=local-fs.target network.target foo-bar-runtime-environment.service",
         "Wants=foo-bar-runtime-environment.service" }, section(main, "Unit"))
       local env = u["foo-bar-runtime-environment.service"]
-      assert.are.same({ "Description=foo-bar runtime-environment",
+      assert.are.same({ "Description=foo-bar runtime environment",
         "After=local-fs.target network-online.target" }, section(env, "Unit"))
       assert.are.same({ "Type=oneshot", "User=foo-bar", "Group=foo-bar",
-        "ExecStart=/srv/foo-bar/bin/write-env", "Environment=A=1",
-        "RuntimeDirectory=foo-bar", "RuntimeDirectoryMode=750", "RuntimeDirectoryPreserve=yes" },
+        "ExecStart=/srv/foo-bar/bin/write-env",
+        "RuntimeDirectory=foo-bar", "RuntimeDirectoryMode=750", "RuntimeDirectoryPreserve=yes", "Environment=A=1" },
         section(env, "Service"))
     end)
 
