@@ -18,8 +18,9 @@ for i = 1, n do
     "\nRuntimeDirectoryMode=750\nRuntimeDirectoryPreserve=no\nStateDirectory=", a,
     "\nStateDirectoryMode=750\n\n[Install]\nWantedBy=multi-user.target\n")
   if i % 10 == 0 then
-    write("\n# ", a, "-restart.path\n[Path]\nPathModified=/srv/", a,
-      "/flags/restart.flag\n\n[Install]\nWantedBy=multi-user.target\n\n# ", a,
+    write("\n# ", a, "-restart.path\n# https://www.freedesktop.org/software/systemd/man/systemd.path.html\n\n",
+      "[Path]\nPathModified=/srv/", a, "/flags/restart.flag\n# MakeDirectory=true\n# DirectoryMode=0750\n",
+      "\n[Install]\nWantedBy=multi-user.target\n\n# ", a,
       "-restart.service\n[Unit]\nDescription=", a, " restarter\nAfter=local-fs.target\n\n",
       "[Service]\nType=oneshot\nExecStart=/usr/bin/systemctl restart ", a, ".service\n")
   end

@@ -32,7 +32,8 @@ describe("filters", function()
     uf.rm(r.dir)
     assert.are.equal(0, r.code, r.stderr)
     assert.truthy(r.stdout:find("# foo-bar.service\n# B\n# A foo-bar.service service\n[Unit]", 1, true), r.stdout)
-    assert.truthy(r.stdout:find("# foo-bar-restart.path\n# B\n# A foo-bar-restart.path path\n[Path]", 1, true), r.stdout)
+    assert.truthy(r.stdout:find("# foo-bar-restart.path\n# B\n# A foo-bar-restart.path path\n"
+      .. "# https://www.freedesktop.org/software/systemd/man/systemd.path.html\n\n[Path]", 1, true), r.stdout)
   end)
 
   it("that error stop the run naming the filter, the unit and the line", function()

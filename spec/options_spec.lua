@@ -189,7 +189,8 @@ describe("docs/keys.md", function()
   describe("section 4: restart, runtime environment, security", function()
     it("adds the restart path and service for systemd_flag (fix 8: no [Install] on the service)", function()
       local u = units([[restart_method = "systemd_flag"]])
-      assert.are.same({ "PathModified=/srv/foo-bar/flags/restart.flag" }, section(u["foo-bar-restart.path"], "Path"))
+      assert.are.same({ "PathModified=/srv/foo-bar/flags/restart.flag", "# MakeDirectory=true",
+        "# DirectoryMode=0750" }, section(u["foo-bar-restart.path"], "Path"))
       assert.are.same({ "WantedBy=multi-user.target" }, section(u["foo-bar-restart.path"], "Install"))
       local restart = u["foo-bar-restart.service"]
       assert.are.same({ "Type=oneshot", "ExecStart=/usr/bin/systemctl restart foo-bar.service" },
@@ -214,11 +215,11 @@ describe("docs/keys.md", function()
         "After=local-fs.target network.target foo-bar-runtime-environment.service",
         "Wants=foo-bar-runtime-environment.service" }, section(main, "Unit"))
       local env = u["foo-bar-runtime-environment.service"]
-      assert.are.same({ "Description=foo-bar runtime-environment",
+      assert.are.same({ "Description=foo-bar runtime environment",
         "After=local-fs.target network-online.target" }, section(env, "Unit"))
       assert.are.same({ "Type=oneshot", "User=foo-bar", "Group=foo-bar",
-        "ExecStart=/srv/foo-bar/bin/write-env", "Environment=A=1",
-        "RuntimeDirectory=foo-bar", "RuntimeDirectoryMode=750", "RuntimeDirectoryPreserve=yes" },
+        "ExecStart=/srv/foo-bar/bin/write-env",
+        "RuntimeDirectory=foo-bar", "RuntimeDirectoryMode=750", "RuntimeDirectoryPreserve=yes", "Environment=A=1" },
         section(env, "Service"))
     end)
 
