@@ -84,7 +84,8 @@ local function notes(entry)
         or ("%s %s %s"):format(code(k), k == "dirs" and "has" or "is", code(v))
     end
     table.sort(conditions)
-    out[#out + 1] = "when " .. table.concat(conditions, " or ")
+    out[#out + 1] = (entry.only_when and "only " or "") .. "when " .. table.concat(conditions, " or ")
+      .. (entry.only_when and " (given otherwise: an error)" or "")
   end
   if entry.strict then out[#out + 1] = "strict profile adds to it" end
   return table.concat(out, "; ")

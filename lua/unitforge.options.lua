@@ -23,6 +23,8 @@
 --            those keys has that value (or, for a list, holds it; true:
 --            is set); show lists it only then, and only then is its
 --            default checked
+--   only_when  a value the user gives while `when` does not hold is an
+--            error (it would do nothing): the strict profile's knobs
 --   default  a value, a ref or part list (string keys), or a function of
 --            `c`, like a user's; a function's second result names the
 --            origin `show` reports (default otherwise)
@@ -326,20 +328,20 @@ key { name = "paranoia", type = "boolean", choices = { "strict" }, optional = tr
 key { name = "chroot", type = "boolean", optional = true, section = section,
   doc = "RootDirectory=<root_directory>", default = false }
 local strict_only = { paranoia = "strict" }
-key { name = "capabilities", type = "list", format = "capability", when = strict_only, section = section,
-  doc = "CAP_* names the strict profile keeps", default = {} }
-key { name = "address_families", type = "list", format = "address_family", when = strict_only, section = section,
-  doc = "AF_* families the strict profile allows besides AF_UNIX AF_INET AF_INET6", default = {} }
-key { name = "network", type = "boolean", choices = { "local" }, optional = true, when = strict_only,
+key { name = "capabilities", type = "list", format = "capability", when = strict_only, only_when = true,
+  section = section, doc = "CAP_* names the strict profile keeps", default = {} }
+key { name = "address_families", type = "list", format = "address_family", when = strict_only, only_when = true,
+  section = section, doc = "AF_* families the strict profile allows besides AF_UNIX AF_INET AF_INET6", default = {} }
+key { name = "network", type = "boolean", choices = { "local" }, optional = true, when = strict_only, only_when = true,
   section = section, doc = "true, \"local\" (loopback only) or false (no network) under strict", default = true }
-key { name = "memory_deny_write_execute", type = "boolean", optional = true, when = strict_only, section = section,
-  doc = "MemoryDenyWriteExecute= under strict", default = true }
-key { name = "syscall_filter", type = "list", format = "syscall_group", when = strict_only, section = section,
-  doc = "extra SystemCallFilter= groups (~ to deny) under strict", default = {} }
+key { name = "memory_deny_write_execute", type = "boolean", optional = true, when = strict_only, only_when = true,
+  section = section, doc = "MemoryDenyWriteExecute= under strict", default = true }
+key { name = "syscall_filter", type = "list", format = "syscall_group", when = strict_only, only_when = true,
+  section = section, doc = "extra SystemCallFilter= groups (~ to deny) under strict", default = {} }
 key { name = "hardening_extra", type = "table", format = "directives", optional = true, raw = true,
-  section = section, doc = "further directives: { Directive = value or list }" }
-key { name = "clustering", type = "boolean", optional = true, when = strict_only, section = section,
-  doc = "under strict, epmd and distribution listen beyond loopback", default = false }
+  section = section, doc = "further directives, at every paranoia level: { Directive = value or list }" }
+key { name = "clustering", type = "boolean", optional = true, when = strict_only, only_when = true,
+  section = section, doc = "under strict, epmd and distribution listen beyond loopback", default = false }
 for _, list in ipairs({ "read_write_paths", "read_only_paths", "inaccessible_paths" }) do
   local directive = gsub(gsub(list, "^%l", upper), "_(%l)", upper)
   key { name = list, type = "list", format = "sandbox_path", parts = true, section = section,

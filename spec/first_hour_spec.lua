@@ -168,3 +168,26 @@ describe("--only", function()
     has(r.stderr, "services[2].app_name")
   end)
 end)
+
+describe("the strict profile's knobs", function()
+  for _, knob in ipairs({ 'network = false', 'capabilities = { "CAP_NET_BIND_SERVICE" }',
+                          'address_families = { "AF_NETLINK" }', "memory_deny_write_execute = false",
+                          'syscall_filter = { "@resources" }', "clustering = true" }) do
+    local key = knob:match("^[%w_]+")
+    it("refuse " .. key .. " without paranoia = \"strict\"", function()
+      for _, paranoia in ipairs({ "", ", paranoia = true" }) do
+        local r = run('return { app_name = "foo_bar", ' .. knob .. paranoia .. " }")
+        assert.are.equal(1, r.code, r.stderr)
+        has(r.stderr, "deploy.lua: " .. key .. ': works only with paranoia = "strict"')
+      end
+      local r = run('return { app_name = "foo_bar", paranoia = "strict", ' .. knob .. " }")
+      assert.are.equal(0, r.code, r.stderr)
+    end)
+  end
+
+  it("leave hardening_extra working at every level", function()
+    local r = run('return { app_name = "foo_bar", hardening_extra = { ProtectClock = "yes" } }')
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stdout, "\nProtectClock=yes\n")
+  end)
+end)

@@ -163,7 +163,7 @@ static void read_entry(lua_State *L, struct key_spec *spec, int defaults, int st
     spec->format = (enum key_format)read_name(L, spec, "format", format_names,
                                               sizeof format_names / sizeof *format_names, "text");
     spec->flags = (unsigned)(read_flag(L, "optional", KEY_OPTIONAL) | read_flag(L, "raw", KEY_WRITTEN_RAW) |
-                             read_flag(L, "parts", KEY_PARTS));
+                             read_flag(L, "parts", KEY_PARTS) | read_flag(L, "only_when", KEY_ONLY_WHEN));
     spec->choices = read_choices(L, spec);
     spec->gates = read_gates(L, spec);
     lua_getfield(L, -1, "since");

@@ -57,6 +57,9 @@ enum key_format {
 #define KEY_WRITTEN_RAW 2u
 /* May be given as a part list (in expand_keys by default). */
 #define KEY_PARTS 4u
+/* Does nothing unless its `when` holds: a value the user gives while it
+ * does not is an error, not a silent no-op (the strict profile's knobs). */
+#define KEY_ONLY_WHEN 8u
 
 /* A value of a key that needs a newer systemd than the key itself. */
 struct key_gate {

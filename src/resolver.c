@@ -862,6 +862,19 @@ static void check_default(struct resolver *r, const struct key_spec *spec, int v
     lua_pop(L, 1);
 }
 
+/* A key given where it would do nothing: "network: works only with
+ * paranoia = "strict"" (the first key and value of its `when`). */
+static void report_no_op(struct resolver *r, const struct key_spec *spec)
+{
+    const struct key_condition *when = &spec->when;
+    if (when->values[0])
+        problems_add(r->L, r->problems, "%s%s: works only with %s = \"%s\"; set that, or leave %s out", r->prefix,
+                     spec->name, when->keys[0], when->values[0], spec->name);
+    else
+        problems_add(r->L, r->problems, "%s%s: works only when %s is set; set it, or leave %s out", r->prefix,
+                     spec->name, when->keys[0], spec->name);
+}
+
 /* Joins the wrong values to the right ones, and reports the problems in
  * the order of the option table: those of the values the user gave,
  * found as they were stored, and those of the defaults. */
@@ -890,6 +903,8 @@ static void finish_values(struct resolver *r)
             problems_append(L, r->problems, -1);
         else
             lua_pop(L, 1);
+        if (r->given[i] && (keys_all[i].flags & KEY_ONLY_WHEN) && !applies(r, &keys_all[i], values))
+            report_no_op(r, &keys_all[i]);
     }
     lua_pop(L, 2);
     constants_checked = 1;
