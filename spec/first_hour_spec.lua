@@ -191,3 +191,30 @@ describe("the strict profile's knobs", function()
     has(r.stdout, "\nProtectClock=yes\n")
   end)
 end)
+
+describe("two services of one run", function()
+  it("cannot share a runtime directory or a restart flag file", function()
+    local r = run([[return {
+      { app_name = "shop", service_name = "shop-staging", restart_method = "systemd_flag", dirs = { "runtime" },
+        runtime_directory = "shop" },
+      { app_name = "shop", restart_method = "systemd_flag", dirs = { "runtime" } } }]])
+    assert.are.equal(1, r.code, r.stderr)
+    assert.truthy(r.unchanged)
+    has(r.stderr, "deploy.lua: services[2].runtime_directory: services[1] has the runtime directory /run/shop too")
+    has(r.stderr, "deploy.lua: services[2].flags_dir: services[1] has the restart flag file "
+      .. "/srv/shop/flags/restart.flag too; touching it restarts both")
+  end)
+
+  it("may each have their own", function()
+    local r = run([[return {
+      { app_name = "shop", service_name = "shop-staging", base_dir = "/srv/staging", restart_method = "systemd_flag",
+        dirs = { "runtime" } },
+      { app_name = "shop", restart_method = "systemd_flag", dirs = { "runtime" } } }]])
+    assert.are.equal(0, r.code, r.stderr)
+  end)
+
+  it("share nothing through a directory a service does not have", function()
+    local r = run([[return { { app_name = "a", runtime_directory = "x" }, { app_name = "b", runtime_directory = "x" } }]])
+    assert.are.equal(0, r.code, r.stderr)
+  end)
+end)

@@ -14,6 +14,7 @@
 #include "read_only.h"
 #include "render.h"
 #include "resolver.h"
+#include "shared_paths.h"
 #include "template_init.h"
 #include "unit_record.h"
 #include "validate.h"
@@ -121,10 +122,12 @@ static void process_services(lua_State *L, const struct run_context *ctx, struct
     int records = lua_gettop(L); /* of the service being rendered */
     lua_newtable(L);
     sel->all_names = lua_gettop(L);
+    lua_newtable(L);
+    int shared = lua_gettop(L); /* paths two services must not share */
     int top = lua_gettop(L);
     (void)top; /* read by the asserts of debug builds */
     for (lua_Integer i = 1; i <= n; i++) {
-        assert(lua_gettop(L) == top); /* services units configs origins problems overrides records names */
+        assert(lua_gettop(L) == top); /* services units configs origins problems overrides records names shared */
         lua_rawgeti(L, services, i);
         overrides_apply(L, overrides, -1);
         int before = problems.count;
@@ -133,6 +136,8 @@ static void process_services(lua_State *L, const struct run_context *ctx, struct
         resolver_resolve(L, -2, ctx, prefix, &problems); /* service prefix cfg origins view */
         if (problems.count == before)
             validate_service(L, -3, prefix, &problems);
+        if (problems.count == before && n > 1)
+            shared_paths_check(L, shared, lua_absindex(L, -3), i, prefix, &problems);
         if (problems.count == before)
             hooks_after_resolve(L, -3, -1);
         int selected = problems.count == before && is_selected(L, lua_absindex(L, -3), sel);
@@ -151,7 +156,7 @@ static void process_services(lua_State *L, const struct run_context *ctx, struct
     }
     if (problems.count == 0)
         check_selection(L, sel, ctx->config_path);
-    lua_pop(L, 3); /* overrides, records, names */
+    lua_pop(L, 4); /* overrides, records, names, shared */
     problems_raise(L, &problems);
 }
 /* The units array as the C list verify.c reads, in a userdata (pushed). */
