@@ -365,6 +365,18 @@ key { name = "filters", type = "functions", section = section,
 key { name = "hooks", type = "table", format = "hooks", optional = true, section = section,
   doc = "after_resolve(c) and after_render(units, c)" }
 
+-- Keys of older mix_systemd versions that 0.8 ignores, and what took
+-- their place: a config carried over gets this instead of "unknown key".
+O.obsolete = {
+  distillery = 'replaced by release_system = "distillery"',
+  runtime_environment_wrap = "replaced by exec_start_wrap (a command the start command follows) and "
+    .. "runtime_environment_service_script (a unit that runs before the app)",
+  runtime_environment_wrap_script = "replaced by exec_start_wrap",
+  runtime_environment_service_after = "replaced by runtime_environment_unit_after_targets",
+  runtime_environment_service = "not needed: the runtime-environment unit is made whenever "
+    .. "runtime_environment_service_script is set",
+}
+
 -- The units a service is made of, in the order they are rendered: the
 -- template, what is added to service_name, and when the service has the
 -- unit (as a key's `when`). Templates ask has_unit(c, template).

@@ -218,3 +218,42 @@ describe("two services of one run", function()
     assert.are.equal(0, r.code, r.stderr)
   end)
 end)
+
+describe("a config carried over from mix_systemd", function()
+  for _, case in ipairs({
+    { "distillery = true", 'distillery: obsolete key of mix_systemd: replaced by release_system = "distillery"' },
+    { "runtime_environment_wrap = true", "runtime_environment_wrap: obsolete key of mix_systemd: replaced by exec_start_wrap" },
+    { 'runtime_environment_service_after = "cloud-init.target"',
+      "runtime_environment_service_after: obsolete key of mix_systemd: replaced by runtime_environment_unit_after_targets" },
+  }) do
+    it("hears what replaced " .. case[1]:match("^[%w_]+"), function()
+      local r = run('return { app_name = "foo_bar", ' .. case[1] .. " }")
+      assert.are.equal(1, r.code, r.stderr)
+      has(r.stderr, "deploy.lua: " .. case[2])
+    end)
+  end
+
+  it("hears the same from --set", function()
+    local r = run(CONFIG, { "deploy.lua", "--set", "distillery=true" })
+    assert.are.equal(2, r.code, r.stderr)
+    has(r.stderr, "--set distillery: obsolete key of mix_systemd")
+  end)
+
+  it("hears that only - is a prefix of env_files", function()
+    local r = run('return { app_name = "foo_bar", env_files = { { "!", "/etc/foo.env" } } }')
+    assert.are.equal(1, r.code, r.stderr)
+    has(r.stderr, "deploy.lua: env_files[1]: only '-' (the file may be missing) is a prefix in EnvironmentFile=")
+  end)
+
+  it("hears which systemd_version a service_type needs", function()
+    local r = run('return { app_name = "foo_bar", service_type = "exec" }')
+    assert.are.equal(1, r.code, r.stderr)
+    has(r.stderr, 'deploy.lua: service_type: "exec" needs systemd_version >= 240, target is 235')
+  end)
+
+  it("turns limit_nofile off with false", function()
+    local r = run('return { app_name = "foo_bar", limit_nofile = false }')
+    assert.are.equal(0, r.code, r.stderr)
+    assert.falsy(r.stdout:find("LimitNOFILE", 1, true), r.stdout)
+  end)
+end)

@@ -439,6 +439,17 @@ const char *keys_suggest(const char *name)
 
 const char *keys_push_unknown(lua_State *L, const char *name)
 {
+    /* a key of an older mix_systemd: what took its place */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, options_ref);
+    lua_getfield(L, -1, "obsolete");
+    lua_getfield(L, -1, name); /* options obsolete why */
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        const char *why = lua_pushfstring(L, "obsolete key of mix_systemd: %s", lua_tostring(L, -1));
+        lua_replace(L, -4);
+        lua_pop(L, 2);
+        return why;
+    }
+    lua_pop(L, 3);
     const char *hint = keys_suggest(name);
     if (hint)
         return lua_pushfstring(L, "unknown key (did you mean '%s'?)", hint);

@@ -194,7 +194,11 @@ static const char *check_env_file(const char *s)
     /* the path is glob-escaped when written, so any character may stay */
     if (has_edge_whitespace(s))
         return "systemd strips whitespace at the start and end of this value";
-    return path_absolute_problem(s + (s[0] == '-'));
+    s += s[0] == '-';
+    if (strchr("!@:+|", s[0]) && s[0])
+        return "only '-' (the file may be missing) is a prefix in EnvironmentFile=; systemd ignores a line "
+               "with another";
+    return path_absolute_problem(s);
 }
 
 static const char *check_unit_name(const char *s) { return unit_name_problem(s, 0); }
