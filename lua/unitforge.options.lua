@@ -141,10 +141,13 @@ for _, d in ipairs({ { "releases", "the releases" }, { "scripts", "the deploy sc
     when = dir == "flags" and { restart_method = "systemd_flag" } or nil,
     default = { ref.deploy_dir, "/" .. subdir } }
 end
-key { name = "working_dir", type = "string", format = "absolute_path", raw = true, section = section,
-  doc = "WorkingDirectory=",
-  default = function(c) return service_path(c, c.current_dir) end,
-  default_doc = "current_dir (inside root_directory under chroot)" }
+key { name = "working_dir", type = "string", format = "absolute_path", raw = true, optional = true,
+  section = section, doc = "WorkingDirectory=",
+  default = function(c)
+    if is_none(c) then return nil end -- a plain program has no release folder
+    return service_path(c, c.current_dir)
+  end,
+  default_doc = "current_dir (inside root_directory under chroot); none for release_system = \"none\"" }
 key { name = "root_directory", type = "string", format = "absolute_path", raw = true, section = section,
   when = { chroot = true }, doc = "RootDirectory= under chroot",
   default = ref.current_dir }
@@ -159,11 +162,16 @@ key { name = "output_dir", type = "string", format = "folder", section = section
 key { name = "templates_dir", type = "string", format = "folder", section = section,
   doc = "per-file overrides of the built-in templates",
   default = host.config_dir .. "/rel/templates/systemd", default_doc = "rel/templates/systemd beside the config" }
+-- What a release needs of its environment; a plain program gets neither
+-- unless its config says so.
 key { name = "mix_env", type = "string", format = "folder_name", optional = true, section = section,
   doc = "Environment=MIX_ENV=; omitted when false or \"\"",
-  default = host.env, default_doc = "--env (prod)" }
+  default = function(c) if not is_none(c) then return host.env end end,
+  default_doc = "--env (prod); none for release_system = \"none\"" }
 key { name = "env_lang", type = "string", optional = true, section = section,
-  doc = "Environment=LANG=; omitted when false or \"\"", default = "en_US.utf8" }
+  doc = "Environment=LANG=; omitted when false or \"\"",
+  default = function(c) if not is_none(c) then return "en_US.utf8" end end,
+  default_doc = "en_US.utf8; none for release_system = \"none\"" }
 
 -- 2. Directories
 section = "Directories"

@@ -257,3 +257,41 @@ describe("a config carried over from mix_systemd", function()
     assert.falsy(r.stdout:find("LimitNOFILE", 1, true), r.stdout)
   end)
 end)
+
+describe("a plain program (release_system = \"none\")", function()
+  local WORKER = [[return { app_name = "mail-worker", release_system = "none",
+    exec_start = "/usr/bin/python3 -m mailer" }]]
+
+  it("gets nothing of a release: no MIX_ENV, no LANG, no release folder", function()
+    local r = run(WORKER)
+    assert.are.equal(0, r.code, r.stderr)
+    for _, elixir in ipairs({ "MIX_ENV", "LANG=", "WorkingDirectory", "/current", "/bin/mail-worker" }) do
+      assert.falsy(r.stdout:find(elixir, 1, true), elixir .. " in:\n" .. r.stdout)
+    end
+    has(r.stdout, "User=mail-worker\n")
+    has(r.stdout, "ExecStart=/usr/bin/python3 -m mailer\n")
+  end)
+
+  it("gets them when its config asks", function()
+    local r = run([[return { app_name = "mail-worker", release_system = "none", exec_start = "/usr/bin/mailer",
+      env_lang = "C.UTF-8", working_dir = "/srv/mail-worker" }]])
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stdout, "WorkingDirectory=/srv/mail-worker\n")
+    has(r.stdout, "Environment=LANG=C.UTF-8\n")
+  end)
+
+  it("may have any name a unit may, while a release's stays an OTP application's", function()
+    local r = run('return { app_name = "mail-worker" }')
+    assert.are.equal(1, r.code, r.stderr)
+    has(r.stderr, "deploy.lua: app_name: expected a lower-case name: [a-z][a-z0-9_]*, an OTP application's")
+    r = run('return { app_name = "mail worker", release_system = "none", exec_start = "/bin/true" }')
+    assert.are.equal(1, r.code, r.stderr)
+    has(r.stderr, "deploy.lua: app_name: expected a letter or digit")
+  end)
+
+  it("keeps a release's defaults for a release", function()
+    local r = run(CONFIG)
+    has(r.stdout, "WorkingDirectory=/srv/foo-bar/current\n")
+    has(r.stdout, "Environment=LANG=en_US.utf8\nEnvironment=MIX_ENV=prod\n")
+  end)
+end)

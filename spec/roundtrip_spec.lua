@@ -15,7 +15,7 @@ describe("round trip through systemd's parser", function()
   end)
 
   it("parses every Environment= value back byte for byte", function()
-    local expected = { "LANG=en_US.utf8", "MIX_ENV=prod" }
+    local expected = {} -- a plain program (release_system = "none") gets no LANG or MIX_ENV
     for i, v in ipairs(nasty.values) do expected[#expected + 1] = ("V%d=%s"):format(i, v) end
     assert.are.same(expected, parsed.env)
   end)

@@ -226,8 +226,10 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
     case FORMAT_TEXT:
         return NULL;
     case FORMAT_APP_NAME:
-        return islower((unsigned char)s[0]) && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s)
-                   ? NULL : "expected a lower-case name: [a-z][a-z0-9_]*";
+        /* what a unit name takes; a release's name is an OTP application's
+         * (check_release_app_name) */
+        return isalnum((unsigned char)s[0]) && all_chars_in(s, "_.:-") && strlen(s) <= UNIT_PREFIX_MAX
+                   ? NULL : "expected a letter or digit, then letters, digits and _ . : -";
     case FORMAT_UNIT_PREFIX:
         if (strlen(s) > UNIT_PREFIX_MAX)
             return "too long: the unit name NAME.service must fit in 255 bytes";
@@ -608,6 +610,22 @@ static const char *applied_string(lua_State *L, int cfg, const char *key)
     return keys_applies(L, keys_find(key), cfg) ? string_field(L, cfg, key) : NULL;
 }
 
+/* A release (mix, distillery) is an OTP application, whose name is an
+ * atom: mix_systemd's rule. A plain program's is any unit name. */
+static void check_release_app_name(lua_State *L, struct problems *p, const char *prefix, int cfg)
+{
+    const char *system = string_field(L, cfg, "release_system");
+    if (system && strcmp(system, "none") == 0)
+        return;
+    lua_getfield(L, cfg, "app_name");
+    const char *s = lua_tostring(L, -1);
+    if (s && !(islower((unsigned char)s[0]) && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s)))
+        report(L, p, prefix, "app_name", keys_find("app_name"),
+               "expected a lower-case name: [a-z][a-z0-9_]*, an OTP application's (a plain program, "
+               "release_system = \"none\", may have any unit name)", NULL, -1);
+    lua_pop(L, 1);
+}
+
 /* PathModified= takes the flag file, a little longer than flags_dir. */
 static void check_flag_file(lua_State *L, struct problems *p, const char *prefix, int cfg)
 {
@@ -737,6 +755,7 @@ void validate_service(lua_State *L, int cfg, const char *prefix, struct problems
     lua_getfield(L, cfg, "systemd_version");
     lua_Integer version = lua_tointeger(L, -1);
     lua_pop(L, 1);
+    check_release_app_name(L, p, prefix, cfg);
     check_flag_file(L, p, prefix, cfg);
     check_value_gates(L, p, prefix, cfg, version);
     check_oneshot_restart(L, p, prefix, cfg);
