@@ -3,10 +3,14 @@
 #
 #   make demo       build (build packages only) and run the basic example
 #   make test       the build and the suite's packages, then CTest
+#   make install    build, then install into $(DESTDIR)$(PREFIX)
+#   make uninstall  remove what `make install` installs there
 #   make bench, docs, asan, ubsan, valgrind, fuzz: see the README
 BUILD_DIR  ?= build
 BUILD_TYPE ?= Release
 CTEST_ARGS ?=
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 # ON adds the specs to CTest, which needs lua5.4 and busted: only `make
 # test` (and the targets run through it) asks for it.
 BUILD_TESTING ?= OFF
@@ -44,7 +48,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: all build-deps test-deps deps build demo test bench docs asan ubsan valgrind fuzz clean
+.PHONY: all build-deps test-deps deps build demo test install uninstall bench docs asan ubsan valgrind fuzz clean
 
 all: build
 
@@ -66,6 +70,36 @@ demo: build
 test: test-deps
 	@$(MAKE) --no-print-directory build BUILD_TESTING=ON
 	cd $(BUILD_DIR) && UNITFORGE_WRAPPER='$(UNITFORGE_WRAPPER)' ctest --output-on-failure --no-tests=error $(CTEST_ARGS)
+
+# A configured $(BUILD_DIR), built: a new one is configured as `make
+# build` does, an existing one is built as it is configured (so an
+# install as root after `make` or `make test` rewrites nothing there).
+define build_as_configured
+	@[ -f $(BUILD_DIR)/CMakeCache.txt ] || \
+		cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DBUILD_TESTING=$(BUILD_TESTING)
+	cmake --build $(BUILD_DIR) -j2
+endef
+
+# The binary into $(DESTDIR)$(PREFIX)/bin, the README, docs and examples
+# into $(DESTDIR)$(PREFIX)/share/doc/unitforge. DESTDIR stages the tree
+# under a folder, for packaging; it must be an absolute path.
+install: build-deps
+	$(build_as_configured)
+	DESTDIR='$(DESTDIR)' cmake --install $(BUILD_DIR) --prefix '$(PREFIX)'
+
+# Removes the files an install with the same PREFIX and DESTDIR puts
+# there (as an install into a scratch folder lists them), then the
+# folders of unitforge's own that are left empty.
+uninstall: build-deps
+	$(build_as_configured)
+	@stage=$$(mktemp -d) && trap 'rm -rf "$$stage"' EXIT && \
+	DESTDIR="$$stage" cmake --install $(BUILD_DIR) --prefix '$(PREFIX)' >/dev/null && \
+	(cd "$$stage" && find . ! -type d | sed 's/^\.//') | while read -r file; do \
+		rm -fv "$(DESTDIR)$$file"; \
+	done && \
+	(cd "$$stage" && find . -depth -type d -path '*/unitforge*' | sed 's/^\.//') | while read -r dir; do \
+		rmdir "$(DESTDIR)$$dir" 2>/dev/null || :; \
+	done
 
 bench: build
 	$(call install_missing,$(BENCH_PACKAGES))
