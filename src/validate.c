@@ -281,7 +281,8 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
 #define SHOWN_VALUE_MAX 80
 
 /* A string as a message can show it: quoted, control characters escaped,
- * long values cut. */
+ * long values cut; a specifier as the user means it (%i), since no user
+ * value holds the mark itself. */
 static void push_shown_string(lua_State *L, const char *s, size_t len)
 {
     luaL_Buffer b;
@@ -289,7 +290,10 @@ static void push_shown_string(lua_State *L, const char *s, size_t len)
     luaL_addstring(&b, "string \"");
     for (size_t i = 0; i < len && i < SHOWN_VALUE_MAX; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch == '\n')
+        if (ch == SPECIFIER_MARK && i + 1 < len) {
+            luaL_addchar(&b, '%');
+            luaL_addchar(&b, s[++i]);
+        } else if (ch == '\n')
             luaL_addstring(&b, "\\n");
         else if (ch < 0x20 || ch == 0x7f) {
             lua_pushfstring(L, "\\%d", (int)ch);
