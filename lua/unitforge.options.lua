@@ -25,6 +25,8 @@
 --            default checked
 --   only_when  a value the user gives while `when` does not hold is an
 --            error (it would do nothing): the strict profile's knobs
+--   made_when  like `when`: while it holds, what the key names (a
+--            directory) is made; a user's ref to it otherwise warns
 --   default  a value, a ref or part list (string keys), or a function of
 --            `c`, like a user's; a function's second result names the
 --            origin `show` reports (default otherwise)
@@ -196,8 +198,11 @@ for _, kind in ipairs(O.dir_kinds) do
   local when = { dirs = k }
   -- the runtime-environment unit has the runtime directory too
   local written = k == "runtime" and { dirs = k, runtime_environment_service_script = true } or when
+  -- what systemd makes for the kind, so a ref to it is a path that is
+  -- there (tmp has no directive: nothing is made)
+  local made = kind.directive and written or nil
   key { name = k .. "_directory", type = "string", format = "directory_name", when = written, section = section,
-    since = kind.since,
+    since = kind.since, made_when = made,
     doc = kind.directive and (kind.directive .. "=") or "the tmp directory's name under tmp_directory_base",
     default = ref.service_name }
   key { name = k .. "_directory_base", type = "string", format = "absolute_path", when = when, section = section,
@@ -205,7 +210,8 @@ for _, kind in ipairs(O.dir_kinds) do
   key { name = k .. "_directory_mode", type = "string", format = "octal_mode", when = written, section = section,
     since = kind.since,
     doc = kind.directive and (kind.directive .. "Mode=") or "the tmp directory's mode", default = "750" }
-  key { name = k .. "_dir", type = "string", format = "absolute_path", when = when, section = section,
+  key { name = k .. "_dir", type = "string", format = "absolute_path", when = when, made_when = made,
+    section = section,
     doc = "the full path, for refs and Environment=" .. upper(k) .. "_DIR=",
     default = { ref[k .. "_directory_base"], "/", ref[k .. "_directory"] } }
 end

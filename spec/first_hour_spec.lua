@@ -303,3 +303,34 @@ describe("a message about a value with a specifier", function()
     has(r.stderr, 'got string "%i"')
   end)
 end)
+
+describe("a ref to a directory the service does not have", function()
+  local CONFIG_REF = 'return { app_name = "foo_bar", env_vars = { { "CACHE=", ref.cache_dir } } }'
+
+  it("is a warning naming what nothing creates, and the units are still written", function()
+    local r = run(CONFIG_REF)
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stderr, 'unitforge: warning: deploy.lua: env_vars: ref.cache_dir is /var/cache/foo-bar, '
+      .. 'which nothing creates: dirs lacks "cache"')
+    has(r.stdout, "Environment=CACHE=/var/cache/foo-bar\n")
+  end)
+
+  it("fails verify", function()
+    local r = run(CONFIG_REF, { "verify", "deploy.lua" })
+    assert.are.equal(1, r.code, r.stderr)
+    has(r.stderr, "ref.cache_dir is /var/cache/foo-bar, which nothing creates")
+    has(r.stderr, "verify: deploy.lua did not pass: 1 warning (above)")
+  end)
+
+  it("is no warning once the directory is made", function()
+    for _, config in ipairs({
+      'return { app_name = "foo_bar", dirs = { "cache" }, env_vars = { { "CACHE=", ref.cache_dir } } }',
+      'return { app_name = "foo_bar", runtime_environment_service_script = "env.sh", '
+        .. 'env_vars = { { "RUN=", ref.runtime_dir } } }',
+    }) do
+      local r = run(config)
+      assert.are.equal(0, r.code, r.stderr)
+      assert.are.equal("", r.stderr)
+    end
+  end)
+end)

@@ -42,6 +42,7 @@ struct pass {
     int units;
     int configs;
     int origins;
+    int warnings; /* how many were printed */
 };
 
 static const char *push_problem_prefix(lua_State *L, const char *config_path, lua_Integer i, lua_Integer n)
@@ -116,6 +117,8 @@ static void process_services(lua_State *L, const struct run_context *ctx, struct
     lua_createtable(L, render ? 0 : (int)n, 0);
     pass->origins = render ? 0 : lua_gettop(L);
     problems_init(L, &problems);
+    struct problems warnings;
+    problems_init(L, &warnings);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->overrides_ref);
     int overrides = lua_gettop(L);
     lua_newtable(L);
@@ -127,13 +130,14 @@ static void process_services(lua_State *L, const struct run_context *ctx, struct
     int top = lua_gettop(L);
     (void)top; /* read by the asserts of debug builds */
     for (lua_Integer i = 1; i <= n; i++) {
-        assert(lua_gettop(L) == top); /* services units configs origins problems overrides records names shared */
+        /* services units configs origins problems warnings overrides records names shared */
+        assert(lua_gettop(L) == top);
         lua_rawgeti(L, services, i);
         overrides_apply(L, overrides, -1);
         int before = problems.count;
         const char *prefix = push_problem_prefix(L, ctx->config_path, i, n);
         validate_unknown_keys(L, -2, prefix, &problems);
-        resolver_resolve(L, -2, ctx, prefix, &problems); /* service prefix cfg origins view */
+        resolver_resolve(L, -2, ctx, prefix, &problems, &warnings); /* service prefix cfg origins view */
         if (problems.count == before)
             validate_service(L, -3, prefix, &problems);
         if (problems.count == before && n > 1)
@@ -157,6 +161,8 @@ static void process_services(lua_State *L, const struct run_context *ctx, struct
     if (problems.count == 0)
         check_selection(L, sel, ctx->config_path);
     lua_pop(L, 4); /* overrides, records, names, shared */
+    /* the warnings of a config that has problems wait for it to be right */
+    pass->warnings = problems.count == 0 ? problems_warn(L, &warnings) : 0;
     problems_raise(L, &problems);
 }
 /* The units array as the C list verify.c reads, in a userdata (pushed). */
@@ -171,17 +177,22 @@ static struct verify_unit *push_verify_list(lua_State *L, int units, lua_Integer
     return list;
 }
 
-static void verify(lua_State *L, int units, const struct options *opts)
+/* Fails on the run's warnings too: a CI pipeline's verify catches what a
+ * generate only mentions. */
+static void verify(lua_State *L, int units, int warnings, const struct options *opts)
 {
     lua_Integer n = unit_record_count(L, units);
     struct verify_unit *list = push_verify_list(L, units, n);
     limits_pause(L);
     int status = verify_units(list, (size_t)n, opts->max_exposure);
     limits_resume(L);
+    if (status != 0 && status != 1)
+        failure_raise(L, EXIT_IO, "verify: could not run the checks");
     if (status == 1)
         failure_raise(L, EXIT_INVALID_CONFIG, "verify: %s did not pass", opts->config_path);
-    if (status != 0)
-        failure_raise(L, EXIT_IO, "verify: could not run the checks");
+    if (warnings > 0)
+        failure_raise(L, EXIT_INVALID_CONFIG, "verify: %s did not pass: %d warning%s (above)", opts->config_path,
+                      warnings, warnings == 1 ? "" : "s");
     lua_pop(L, 1);
 }
 
@@ -224,11 +235,11 @@ static void push_exposures(lua_State *L, int configs)
     lua_pop(L, 3);
 }
 
-static void write_units(lua_State *L, int units, const struct options *opts)
+static void write_units(lua_State *L, int units, int warnings, const struct options *opts)
 {
     output_check(L, units, opts->config_path);
     if (opts->command == COMMAND_VERIFY) {
-        verify(L, units, opts);
+        verify(L, units, warnings, opts);
     } else {
         /* --timeout covers the run up to here: writing is not stopped
          * half-way by the clock */
@@ -272,7 +283,7 @@ static int protected_main(lua_State *L)
         break;
     case COMMAND_GENERATE:
     case COMMAND_VERIFY:
-        write_units(L, pass.units, opts);
+        write_units(L, pass.units, pass.warnings, opts);
         break;
     }
     return 0;

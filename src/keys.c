@@ -114,11 +114,11 @@ static const struct key_gate *read_gates(lua_State *L, struct key_spec *spec)
     return list;
 }
 
-int keys_read_condition(lua_State *L, struct key_condition *when)
+int keys_read_condition(lua_State *L, const char *field, struct key_condition *when)
 {
     *when = (struct key_condition){0};
     int ok = 1;
-    if (lua_getfield(L, -1, "when") == LUA_TTABLE) {
+    if (lua_getfield(L, -1, field) == LUA_TTABLE) {
         when->id = lua_topointer(L, -1);
         lua_pushnil(L);
         while (lua_next(L, -2)) {
@@ -169,8 +169,10 @@ static void read_entry(lua_State *L, struct key_spec *spec, int defaults, int st
     lua_getfield(L, -1, "since");
     spec->since = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (!keys_read_condition(L, &spec->when))
+    if (!keys_read_condition(L, "when", &spec->when))
         TABLE_BUG(L, spec, "when: one or two conditions");
+    if (!keys_read_condition(L, "made_when", &spec->made_when))
+        TABLE_BUG(L, spec, "made_when: one or two conditions");
     keep_functions(L, spec, defaults, stricts);
 }
 
@@ -259,8 +261,8 @@ void keys_load(lua_State *L, int host)
     }
     lua_pop(L, 1); /* the nil after the last entry */
     for (size_t i = 0; i < keys_count; i++)
-        if (!keys_link_condition(&key_table[i].when))
-            TABLE_BUG(L, &key_table[i], "when names no key");
+        if (!keys_link_condition(&key_table[i].when) || !keys_link_condition(&key_table[i].made_when))
+            TABLE_BUG(L, &key_table[i], "when or made_when names no key");
     index_default_refs(L, defaults);
     names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     stricts_ref = luaL_ref(L, LUA_REGISTRYINDEX);

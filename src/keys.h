@@ -91,6 +91,9 @@ struct key_spec {
     const struct key_gate *gates; /* ends with a NULL value, or NULL */
     lua_Integer since;            /* 0: any version */
     struct key_condition when; /* when the key matters */
+    /* when what the key names (a directory) is made; a ref to it
+     * otherwise warns: a path nothing creates. count 0: always */
+    struct key_condition made_when;
     int has_strict;  /* the strict profile adds to the value */
     int has_default; /* the option table gives a default */
     /* the default is a value, the same for every service (not a
@@ -130,10 +133,10 @@ void keys_push_default(lua_State *L, const struct key_spec *spec);
 /* Pushes the strict profile's function(c, value) for the key, or nil. */
 void keys_push_strict(lua_State *L, const struct key_spec *spec);
 
-/* Reads the `when` field of the option table's entry on top of the
- * stack (its strings stay alive with the table). Returns 0 for one it
- * cannot read. */
-int keys_read_condition(lua_State *L, struct key_condition *when);
+/* Reads the condition `field` ("when", "made_when") of the option
+ * table's entry on top of the stack (its strings stay alive with the
+ * table). Returns 0 for one it cannot read. */
+int keys_read_condition(lua_State *L, const char *field, struct key_condition *when);
 
 /* Finds the keys a condition read before every key was known names;
  * 0 when one names no key (a mistake of the option table). */

@@ -53,3 +53,18 @@ void problems_raise_as(lua_State *L, struct problems *p, enum exit_status exit_s
     luaL_pushresult(&b);
     failure_raise_top(L, exit_status);
 }
+
+int problems_warn(lua_State *L, struct problems *p)
+{
+    for (int i = 1; i <= p->count; i++) {
+        lua_rawgeti(L, p->list, i);
+        size_t len;
+        const char *line = lua_tolstring(L, -1, &len);
+        fputs("unitforge: warning: ", stderr);
+        failure_print_text(stderr, line, len);
+        fputc('\n', stderr);
+        lua_pop(L, 1);
+    }
+    lua_remove(L, p->list);
+    return p->count;
+}

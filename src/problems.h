@@ -21,6 +21,9 @@ void problems_append(lua_State *L, struct problems *p, int index);
 /* Raises one failure listing every problem, if there are any; otherwise
  * pops the array. */
 void problems_raise(lua_State *L, struct problems *p);
+/* Prints each line to standard error as a warning, pops the array and
+ * returns how many there were. */
+int problems_warn(lua_State *L, struct problems *p);
 /* The same, with another exit status than 1 (invalid configuration). */
 void problems_raise_as(lua_State *L, struct problems *p, enum exit_status exit_status);
 

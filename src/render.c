@@ -46,7 +46,7 @@ static void read_unit_kinds(lua_State *L)
         kind->template = lua_tostring(L, -2);
         kind->suffix = lua_tostring(L, -1);
         lua_pop(L, 2);
-        if (!keys_read_condition(L, &kind->when))
+        if (!keys_read_condition(L, "when", &kind->when))
             luaL_error(L, "option table: units[%d]: when", (int)i);
         if (!keys_link_condition(&kind->when))
             luaL_error(L, "option table: units[%d]: when names no key", (int)i);

@@ -19,6 +19,7 @@
 #define MAX_RESOLVE_DEPTH 64
 #define MAX_PART_NESTING 32
 #define CONDITIONS_KEPT 16
+_Static_assert(KEYS_MAX < 255, "referred_by holds a key's index + 1 in a byte");
 
 /* Values are kept in two tables while they are resolved. `values` holds
  * the right ones, and is what `c` reads through, so functions read a
@@ -34,6 +35,7 @@ struct resolver {
     const struct run_context *ctx;
     const char *prefix;  /* of problems: "deploy.lua: " */
     struct problems *problems;
+    struct problems *warnings;
     int raw_ref;     /* the user's service table */
     int values_ref;  /* key -> resolved value (tables as read-only views) */
     int wrong_ref;   /* key -> a wrong value, or one made from one */
@@ -59,6 +61,9 @@ struct resolver {
     unsigned char constant[KEYS_MAX];
     unsigned char failed[KEYS_MAX];
     unsigned char tainted[KEYS_MAX]; /* made from a wrong value */
+    /* per key with a made_when: 1 + the index of the first key whose
+     * value refers to it (ref.KEY), 0 when none does */
+    unsigned char referred_by[KEYS_MAX];
     int raw_has_metatable; /* the service table's lookups may run user code */
     struct condition {
         const void *id;
@@ -233,6 +238,8 @@ static int is_command_key(const char *key)
 static void push_ref_value(struct resolver *r, const char *key, const char *target)
 {
     const struct key_spec *spec = known_key(r, target, "ref.");
+    if (spec->made_when.count && !r->referred_by[spec->index])
+        r->referred_by[spec->index] = (unsigned char)(r->stack[r->depth - 1]->index + 1);
     push_key(r, spec);
     if (r->wrong[spec->index]) {
         lua_pop(r->L, 1);
@@ -862,6 +869,26 @@ static void check_default(struct resolver *r, const struct key_spec *spec, int v
     lua_pop(L, 1);
 }
 
+/* A ref to what is not made (the key's made_when does not hold): the
+ * unit would name a path nothing creates. */
+static void warn_unmade(struct resolver *r, const struct key_spec *spec, int values)
+{
+    lua_State *L = r->L;
+    const struct key_condition *made = &spec->made_when;
+    if (!r->referred_by[spec->index] || keys_condition_holds(L, values, made))
+        return;
+    lua_getfield(L, values, spec->name);
+    const struct key_spec *by = &keys_all[r->referred_by[spec->index] - 1];
+    if (made->values[0] && made->specs[0]->type == KEY_LIST)
+        problems_add(L, r->warnings, "%s%s: ref.%s is %s, which nothing creates: %s lacks \"%s\"", r->prefix,
+                     by->name, spec->name, lua_tostring(L, -1), made->keys[0], made->values[0]);
+    else
+        problems_add(L, r->warnings, "%s%s: ref.%s is %s, which nothing creates: %s is not \"%s\"", r->prefix,
+                     by->name, spec->name, lua_tostring(L, -1), made->keys[0],
+                     made->values[0] ? made->values[0] : "set");
+    lua_pop(L, 1);
+}
+
 /* A key given where it would do nothing: "network: works only with
  * paranoia = "strict"" (the first key and value of its `when`). */
 static void report_no_op(struct resolver *r, const struct key_spec *spec)
@@ -905,6 +932,7 @@ static void finish_values(struct resolver *r)
             lua_pop(L, 1);
         if (r->given[i] && (keys_all[i].flags & KEY_ONLY_WHEN) && !applies(r, &keys_all[i], values))
             report_no_op(r, &keys_all[i]);
+        warn_unmade(r, &keys_all[i], values);
     }
     lua_pop(L, 2);
     constants_checked = 1;
@@ -959,9 +987,10 @@ static void store_constants(struct resolver *r, int service)
 }
 
 void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, const char *prefix,
-                      struct problems *p)
+                      struct problems *p, struct problems *warnings)
 {
-    struct resolver r = {.L = L, .ctx = ctx, .prefix = prefix, .problems = p, .expand_ref = LUA_NOREF,
+    struct resolver r = {.L = L, .ctx = ctx, .prefix = prefix, .problems = p, .warnings = warnings,
+                         .expand_ref = LUA_NOREF,
                          .wrong_ref = LUA_NOREF, .errors_ref = LUA_NOREF, .by_key_ref = LUA_NOREF};
     int top = lua_gettop(L);
     (void)top; /* read by the asserts of debug builds */

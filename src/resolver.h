@@ -17,13 +17,14 @@ struct run_context {
 /* Resolves the service table at index `service`: every key's final value
  * (what the user gave, a function's result, or the option table's
  * default, with the strict profile's additions), each checked once, its
- * problems added to `p` after `prefix`. Pushes the table of values (its
+ * problems added to `p` after `prefix`, and to `warnings` what is not
+ * wrong but likely a mistake (a ref to a directory nothing makes). Pushes the table of values (its
  * tables read-only views), the table of origins of the keys not from a
  * plain default ("config", "cli", "computed", "mix.exs", "strict",
  * "config+strict" ...), and the read-only view `c` of the values that
  * functions, hooks and templates get. Raises a failure on unknown refs,
  * cycles and errors in user code. */
 void resolver_resolve(lua_State *L, int service, const struct run_context *ctx, const char *prefix,
-                      struct problems *p);
+                      struct problems *p, struct problems *warnings);
 
 #endif
