@@ -4,17 +4,7 @@ local uf = require("uf")
 
 -- The units of a config, by file name.
 local function units(body, args)
-  local dir = uf.project("return { app_name = \"foo_bar\",\n" .. body .. "\n}")
-  local out = {}
-  local all = { "deploy.lua", "--out", "out" }
-  for _, a in ipairs(args or {}) do all[#all + 1] = a end
-  local r = uf.run(all, dir)
-  assert.are.equal(0, r.code, r.stderr)
-  for name in io.popen("ls " .. uf.quote(dir .. "/out/lib/systemd/system")):lines() do
-    out[name] = uf.read(dir .. "/out/lib/systemd/system/" .. name)
-  end
-  uf.rm(dir)
-  return out
+  return uf.generated("return { app_name = \"foo_bar\",\n" .. body .. "\n}", args)
 end
 
 local function main_unit(body) return units(body)["foo-bar.service"] end

@@ -94,6 +94,21 @@ function M.project(config, files)
   return dir
 end
 
+-- The units a config generates with --out (and `args`), by file name.
+function M.generated(config, args)
+  local dir = M.project(config)
+  local all = { "deploy.lua", "--out", "out" }
+  for _, a in ipairs(args or {}) do all[#all + 1] = a end
+  local r = M.run(all, dir)
+  assert(r.code == 0, r.stderr)
+  local out = {}
+  for name in io.popen("ls " .. M.quote(dir .. "/out/lib/systemd/system")):lines() do
+    out[name] = M.read(dir .. "/out/lib/systemd/system/" .. name)
+  end
+  M.rm(dir)
+  return out
+end
+
 -- Generates the config's units with --stdout and returns the text.
 function M.unit_text(config, extra_args)
   local dir = M.project(config)
