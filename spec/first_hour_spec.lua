@@ -59,17 +59,25 @@ describe("the sandbox", function()
     { 'os.execute("id")', "os.execute is not available: a config cannot run programs" },
     { "os.exit(0)", "os.exit is not available: a config cannot end the run" },
     { 'os.remove("deploy.lua")', "os.remove is not available: a config cannot write, move or remove files" },
-    { 'io.write("x")', "io.write is not available" },
+    { 'io.write("x")', "io.write is not available: a config has no default input or output" },
     { 'io.stdout:write("x")', "io.stdout is not available: standard output carries the units" },
     { "debug.traceback()", "the debug library is not available to a config" },
   }) do
     it("says why " .. case[1] .. " cannot run, at the caller's line", function()
       local r = run(case[1] .. "\nreturn { app_name = 'x' }")
       assert.are.equal(1, r.code, r.stderr)
-      has(r.stderr, "deploy.lua:1: " .. case[2])
+      has(r.stderr, "unitforge: deploy.lua:1: ")
+      has(r.stderr, case[2])
       assert.are.equal("", r.stdout)
     end)
   end
+
+  it("leaves what is gone nil, so a config can test for it", function()
+    local r = run('local host = io.popen and "popen" or "fallback"\n'
+      .. 'return { app_name = "x", env_vars = { "HOST=" .. host } }')
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stdout, "Environment=HOST=fallback\n")
+  end)
 end)
 
 describe("a filter that returns no text", function()

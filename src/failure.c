@@ -105,6 +105,13 @@ int failure_is_failure(lua_State *L, int index)
     return luaL_testudata(L, index, FAILURE_TYPE) != NULL;
 }
 
+static failure_hint message_hint;
+
+void failure_set_hint(failure_hint hint)
+{
+    message_hint = hint;
+}
+
 int failure_message_handler(lua_State *L)
 {
     lua_settop(L, 1);
@@ -117,9 +124,14 @@ int failure_message_handler(lua_State *L)
         else
             msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
+    const char *hint = message_hint ? message_hint(L, msg) : NULL; /* pushed when not NULL */
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addstring(&b, msg);
+    if (hint) {
+        luaL_addstring(&b, ": ");
+        luaL_addstring(&b, hint);
+    }
     append_traceback(L, &b);
     luaL_pushresult(&b);
     push_failure(L, EXIT_INVALID_CONFIG, -1);

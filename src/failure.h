@@ -50,6 +50,12 @@ void failure_call_user(lua_State *L, int nargs, int nresults, const char *what);
 /* Writes text for a terminal: control characters (but tab) as \xNN. */
 void failure_print_text(FILE *out, const char *text, size_t len);
 
+/* A function that may explain an error message of user code (pushing
+ * the explanation and returning it, or returning NULL): the message
+ * handler adds it after the message. */
+typedef const char *(*failure_hint)(lua_State *L, const char *message);
+void failure_set_hint(failure_hint hint);
+
 /* Prints the failure at the top of the stack and returns its exit status. */
 enum exit_status failure_report(lua_State *L);
 

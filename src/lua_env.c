@@ -135,14 +135,9 @@ static void install_helper_module(lua_State *L)
  * native code or bytecode, exit the process behind the generator's back,
  * or reach the debug library (which could remove the time limit). */
 
-/* What a config gets in the place of a function it may not have: a
- * function that says why, so that a call reads as a rule of the sandbox
- * and not as a bug ("attempt to call a nil value"). */
-static int unavailable(lua_State *L)
-{
-    return luaL_error(L, "%s", lua_tostring(L, lua_upvalueindex(1)));
-}
-
+/* What a config may not have is absent (nil), so that `if io.popen then`
+ * still tells; calling one says why, through the hint the failure
+ * handler adds to "attempt to call a nil value (field 'popen')". */
 struct removed {
     const char *table; /* a library's global */
     const char *name;
@@ -153,7 +148,9 @@ struct removed {
     "a config cannot run programs: compute the value in Lua, read what a program wrote with io.open, or "    \
     "pass it in with --set KEY=VALUE or an environment variable (os.getenv)"
 #define NO_WRITES "a config cannot write, move or remove files (unitforge writes the units; io.open reads files)"
-#define NO_STDIN "a config does not read standard input; read a file with io.open(path):read(\"a\")"
+#define NO_DEFAULT_FILES                                                                                     \
+    "a config has no default input or output: read a file with io.open(path), standard input with "          \
+    "io.stdin; print() writes to standard error"
 
 static const struct removed removed_functions[] = {
     {"os", "execute", NO_PROGRAMS},
@@ -163,39 +160,44 @@ static const struct removed removed_functions[] = {
     {"os", "rename", NO_WRITES},
     {"os", "tmpname", NO_WRITES},
     {"io", "tmpfile", NO_WRITES},
-    {"io", "output", NO_WRITES},
-    {"io", "write", NO_WRITES},
-    {"io", "close", NO_WRITES},
-    {"io", "input", NO_STDIN},
-    {"io", "read", NO_STDIN},
+    {"io", "output", NO_DEFAULT_FILES},
+    {"io", "write", NO_DEFAULT_FILES},
+    {"io", "close", NO_DEFAULT_FILES},
+    {"io", "input", NO_DEFAULT_FILES},
+    {"io", "read", NO_DEFAULT_FILES},
+    {"io", "stdout", "standard output carries the units; print() writes to standard error"},
     {"os", "setlocale", "a config cannot change the locale of the run"},
     {"package", "loadlib", "a config cannot load native code; a module beside the config is loaded as Lua text"},
     {"string", "dump", "a config cannot make bytecode; load takes Lua text"},
 };
 
-static void replace_removed_functions(lua_State *L)
+static void remove_functions(lua_State *L)
 {
     for (size_t i = 0; i < sizeof removed_functions / sizeof removed_functions[0]; i++) {
-        const struct removed *r = &removed_functions[i];
-        lua_getglobal(L, r->table);
-        lua_pushfstring(L, "%s.%s is not available: %s", r->table, r->name, r->why);
-        lua_pushcclosure(L, unavailable, 1);
-        lua_setfield(L, -2, r->name);
+        lua_getglobal(L, removed_functions[i].table);
+        lua_pushnil(L);
+        lua_setfield(L, -2, removed_functions[i].name);
         lua_pop(L, 1);
     }
-    /* io.stdout is a handle, not a function: one that says why at any use */
-    lua_getglobal(L, "io");
-    lua_newtable(L);
-    lua_createtable(L, 0, 2);
-    lua_pushliteral(L, "io.stdout is not available: standard output carries the units; print() writes to "
-                       "standard error");
-    lua_pushcclosure(L, unavailable, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
-    lua_setfield(L, -2, "stdout");
-    lua_pop(L, 1);
+}
+
+/* "...a nil value (field 'popen')": why a config has no io.popen. The
+ * field could be one of the config's own tables: the hint says whose
+ * function it means. */
+static const char *sandbox_hint(lua_State *L, const char *message)
+{
+    static const char marker[] = "a nil value (field '";
+    const char *field = strstr(message, marker);
+    if (!field)
+        return NULL;
+    field += sizeof marker - 1;
+    size_t len = strcspn(field, "'");
+    for (size_t i = 0; i < sizeof removed_functions / sizeof removed_functions[0]; i++) {
+        const struct removed *r = &removed_functions[i];
+        if (strlen(r->name) == len && strncmp(field, r->name, len) == 0)
+            return lua_pushfstring(L, "%s.%s is not available: %s", r->table, r->name, r->why);
+    }
+    return NULL;
 }
 
 /* io.open for reading only. */
@@ -454,7 +456,8 @@ static void wrap_global(lua_State *L, const char *table, const char *name, lua_C
 static void restrict_libraries(lua_State *L)
 {
     static const char *const globals_removed[] = {"debug", NULL};
-    replace_removed_functions(L);
+    remove_functions(L);
+    failure_set_hint(sandbox_hint);
     lua_pushglobaltable(L);
     lua_pushnil(L);
     lua_setfield(L, -2, globals_removed[0]);
