@@ -105,7 +105,7 @@ local function key(entry) keys[#keys + 1] = entry end
 -- 1. Names and paths
 local section = "Names and paths"
 key { name = "app_name", type = "string", format = "app_name", section = section,
-  doc = "the OTP application name ([a-z][a-z0-9_]*)",
+  doc = "the OTP application name ([a-z][a-z0-9_]*); a plain program's: a user name (mail-worker)",
   default = function() return host.mix_app_name(), "mix.exs" end,
   default_doc = "`app: :name` of the mix.exs beside the config, else required" }
 key { name = "module_name", type = "string", section = section,

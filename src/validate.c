@@ -226,10 +226,12 @@ static const char *check_format(const struct key_spec *spec, const char *s, cons
     case FORMAT_TEXT:
         return NULL;
     case FORMAT_APP_NAME:
-        /* what a unit name takes; a release's name is an OTP application's
-         * (check_release_app_name) */
-        return isalnum((unsigned char)s[0]) && all_chars_in(s, "_.:-") && strlen(s) <= UNIT_PREFIX_MAX
-                   ? NULL : "expected a letter or digit, then letters, digits and _ . : -";
+        /* the names made from it (unit, user, group) must hold: a user's
+         * name; a release's is narrower still (check_release_app_name) */
+        return check_user_name(s) ? "expected [a-z][a-z0-9_]* (a release's, an OTP application's), or for "
+                                    "release_system = \"none\" a user's name (a letter or _, then letters, "
+                                    "digits, _ or -, at most 31)"
+                                  : NULL;
     case FORMAT_UNIT_PREFIX:
         if (strlen(s) > UNIT_PREFIX_MAX)
             return "too long: the unit name NAME.service must fit in 255 bytes";
