@@ -198,11 +198,11 @@ for _, kind in ipairs(O.dir_kinds) do
   local when = { dirs = k }
   -- the runtime-environment unit has the runtime directory too
   local written = k == "runtime" and { dirs = k, runtime_environment_service_script = true } or when
-  -- what systemd makes for the kind, so a ref to it is a path that is
-  -- there (tmp has no directive: nothing is made)
+  -- what systemd makes for the kind, so a ref to its path names one
+  -- that is there (tmp has no directive: nothing is made)
   local made = kind.directive and written or nil
   key { name = k .. "_directory", type = "string", format = "directory_name", when = written, section = section,
-    since = kind.since, made_when = made,
+    since = kind.since,
     doc = kind.directive and (kind.directive .. "=") or "the tmp directory's name under tmp_directory_base",
     default = ref.service_name }
   key { name = k .. "_directory_base", type = "string", format = "absolute_path", when = when, section = section,

@@ -336,6 +336,25 @@ describe("a ref to a directory the service does not have", function()
     has(r.stderr, "verify: deploy.lua did not pass: 1 warning (above)")
   end)
 
+  it("names every way to make it, the same in every run", function()
+    for _ = 1, 5 do
+      local r = run('return { app_name = "foo_bar", env_vars = { { "RUN=", ref.runtime_dir } } }')
+      has(r.stderr, 'ref.runtime_dir is /run/foo-bar, which nothing creates: dirs lacks "runtime", '
+        .. "runtime_environment_service_script is not set\n")
+    end
+  end)
+
+  it("is no warning from a key that does not matter, or for a directory's name", function()
+    for _, config in ipairs({
+      'return { app_name = "foo_bar", root_directory = ref.state_dir }',
+      'return { app_name = "foo_bar", dirs = { "cache" }, cache_directory = ref.state_directory }',
+    }) do
+      local r = run(config)
+      assert.are.equal(0, r.code, r.stderr)
+      assert.are.equal("", r.stderr)
+    end
+  end)
+
   it("is no warning once the directory is made", function()
     for _, config in ipairs({
       'return { app_name = "foo_bar", dirs = { "cache" }, env_vars = { { "CACHE=", ref.cache_dir } } }',

@@ -869,24 +869,42 @@ static void check_default(struct resolver *r, const struct key_spec *spec, int v
     lua_pop(L, 1);
 }
 
-/* A ref to what is not made (the key's made_when does not hold): the
- * unit would name a path nothing creates. */
+/* Pushes what makes `cond` hold, in words, its keys in the option
+ * table's order: `dirs lacks "runtime", runtime_environment_service_script
+ * is not set`. */
+static void push_unmet(lua_State *L, const struct key_condition *cond)
+{
+    int order[2] = {0, 1};
+    if (cond->count == 2 && cond->specs[1]->index < cond->specs[0]->index)
+        order[0] = 1, order[1] = 0;
+    lua_pushliteral(L, "");
+    for (int k = 0; k < cond->count; k++) {
+        int i = order[k];
+        if (!cond->values[i])
+            lua_pushfstring(L, "%s%s is not set", k ? ", " : "", cond->keys[i]);
+        else if (cond->specs[i]->type == KEY_LIST)
+            lua_pushfstring(L, "%s%s lacks \"%s\"", k ? ", " : "", cond->keys[i], cond->values[i]);
+        else
+            lua_pushfstring(L, "%s%s is not \"%s\"", k ? ", " : "", cond->keys[i], cond->values[i]);
+        lua_concat(L, 2);
+    }
+}
+
+/* A ref to what is not made (the key's made_when does not hold), from a
+ * key that matters: the unit would name a path nothing creates. */
 static void warn_unmade(struct resolver *r, const struct key_spec *spec, int values)
 {
     lua_State *L = r->L;
-    const struct key_condition *made = &spec->made_when;
-    if (!r->referred_by[spec->index] || keys_condition_holds(L, values, made))
+    if (!r->referred_by[spec->index] || keys_condition_holds(L, values, &spec->made_when))
+        return;
+    const struct key_spec *by = &keys_all[r->referred_by[spec->index] - 1];
+    if (!applies(r, by, values))
         return;
     lua_getfield(L, values, spec->name);
-    const struct key_spec *by = &keys_all[r->referred_by[spec->index] - 1];
-    if (made->values[0] && made->specs[0]->type == KEY_LIST)
-        problems_add(L, r->warnings, "%s%s: ref.%s is %s, which nothing creates: %s lacks \"%s\"", r->prefix,
-                     by->name, spec->name, lua_tostring(L, -1), made->keys[0], made->values[0]);
-    else
-        problems_add(L, r->warnings, "%s%s: ref.%s is %s, which nothing creates: %s is not \"%s\"", r->prefix,
-                     by->name, spec->name, lua_tostring(L, -1), made->keys[0],
-                     made->values[0] ? made->values[0] : "set");
-    lua_pop(L, 1);
+    push_unmet(L, &spec->made_when);
+    problems_add(L, r->warnings, "%s%s: ref.%s is %s, which nothing creates: %s", r->prefix, by->name, spec->name,
+                 lua_tostring(L, -2), lua_tostring(L, -1));
+    lua_pop(L, 2);
 }
 
 /* A key given where it would do nothing: "network: works only with
