@@ -193,6 +193,26 @@ describe("the strict profile's knobs", function()
     end)
   end
 
+  it("are no error where they change nothing: the default, or nil from a function", function()
+    local r = run('return { app_name = "foo_bar", network = true, capabilities = {}, '
+      .. 'memory_deny_write_execute = function(c) if c.paranoia == "strict" then return false end end }')
+    assert.are.equal(0, r.code, r.stderr)
+  end)
+
+  it("are ignored with a warning when --set turns the profile off", function()
+    local r = run('return { app_name = "foo_bar", paranoia = "strict", network = "local" }',
+      { "deploy.lua", "--stdout", "--set", "paranoia=false" })
+    assert.are.equal(0, r.code, r.stderr)
+    has(r.stderr, 'unitforge: warning: deploy.lua: network: ignored: --set paranoia turned off what it works with')
+    assert.falsy(r.stdout:find("IPAddressDeny", 1, true), r.stdout)
+  end)
+
+  it("add no problem to a wrong paranoia", function()
+    local r = run('return { app_name = "foo_bar", paranoia = "strcit", network = "local" }')
+    assert.are.equal(1, r.code, r.stderr)
+    assert.falsy(r.stderr:find("works only with", 1, true), r.stderr)
+  end)
+
   it("leave hardening_extra working at every level", function()
     local r = run('return { app_name = "foo_bar", hardening_extra = { ProtectClock = "yes" } }')
     assert.are.equal(0, r.code, r.stderr)

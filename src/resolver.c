@@ -907,16 +907,51 @@ static void warn_unmade(struct resolver *r, const struct key_spec *spec, int val
     lua_pop(L, 2);
 }
 
-/* A key given where it would do nothing: "network: works only with
- * paranoia = "strict"" (the first key and value of its `when`). */
-static void report_no_op(struct resolver *r, const struct key_spec *spec)
+/* Whether the value on top is the key's constant default, or no value:
+ * giving that changes nothing, wherever it is given (a shared base
+ * config that says network = true). */
+static int changes_nothing(lua_State *L, const struct key_spec *spec)
 {
+    if (lua_isnil(L, -1))
+        return 1;
+    if (!spec->constant_default)
+        return 0;
+    keys_push_default(L, spec);
+    int same = lua_rawequal(L, -1, -2);
+    if (!same && lua_type(L, -1) == LUA_TTABLE && lua_type(L, -2) == LUA_TTABLE) {
+        read_only_push_backing(L, -2);
+        same = lua_rawlen(L, -2) == 0 && lua_rawlen(L, -1) == 0;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return same;
+}
+
+/* A key given where it would do nothing (its `when` does not hold, as
+ * for the strict profile's knobs without paranoia = "strict") is an
+ * error, unless the value changes nothing, or the level was set on the
+ * command line (--set paranoia=false to try a run without the profile):
+ * then a warning. A level that is wrong itself is reported already. */
+static void check_only_when(struct resolver *r, const struct key_spec *spec, int values)
+{
+    lua_State *L = r->L;
     const struct key_condition *when = &spec->when;
-    if (when->values[0])
-        problems_add(r->L, r->problems, "%s%s: works only with %s = \"%s\"; set that, or leave %s out", r->prefix,
+    const struct key_spec *level = when->specs[0];
+    if (applies(r, spec, values) || r->wrong[level->index])
+        return;
+    lua_getfield(L, values, spec->name);
+    int nothing = changes_nothing(L, spec);
+    lua_pop(L, 1);
+    if (nothing)
+        return;
+    if (from_command_line(r, level) && !from_command_line(r, spec))
+        problems_add(L, r->warnings, "%s%s: ignored: --set %s turned off what it works with (%s = \"%s\")",
+                     r->prefix, spec->name, level->name, when->keys[0], when->values[0] ? when->values[0] : "");
+    else if (when->values[0])
+        problems_add(L, r->problems, "%s%s: works only with %s = \"%s\"; set that, or leave %s out", r->prefix,
                      spec->name, when->keys[0], when->values[0], spec->name);
     else
-        problems_add(r->L, r->problems, "%s%s: works only when %s is set; set it, or leave %s out", r->prefix,
+        problems_add(L, r->problems, "%s%s: works only when %s is set; set it, or leave %s out", r->prefix,
                      spec->name, when->keys[0], spec->name);
 }
 
@@ -948,8 +983,8 @@ static void finish_values(struct resolver *r)
             problems_append(L, r->problems, -1);
         else
             lua_pop(L, 1);
-        if (r->given[i] && (keys_all[i].flags & KEY_ONLY_WHEN) && !applies(r, &keys_all[i], values))
-            report_no_op(r, &keys_all[i]);
+        if (r->given[i] && (keys_all[i].flags & KEY_ONLY_WHEN))
+            check_only_when(r, &keys_all[i], values);
         warn_unmade(r, &keys_all[i], values);
     }
     lua_pop(L, 2);
