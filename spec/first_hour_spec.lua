@@ -125,6 +125,20 @@ describe("--set", function()
     has(r.stdout, "ExecStartPre=/bin/echo c\\d\n")
   end)
 
+  it("turns hooks, filters and hardening_extra off with false", function()
+    local r = run([[return { app_name = "foo_bar", hooks = { after_resolve = function() error("hooked") end },
+      filters = { function() return nil end }, hardening_extra = { ProtectClock = "yes" } }]],
+      { "deploy.lua", "--stdout", "--set", "hooks=false", "--set", "filters=false", "--set", "hardening_extra=false" })
+    assert.are.equal(0, r.code, r.stderr)
+    assert.falsy(r.stdout:find("ProtectClock", 1, true), r.stdout)
+  end)
+
+  it("refuses the host's specifier mark", function()
+    local r = run(CONFIG, { "deploy.lua", "--stdout", "--set", "app_user=ro\1ot" })
+    assert.are.equal(2, r.code, r.stderr)
+    has(r.stderr, "--set app_user: contains a control character")
+  end)
+
   it("turns a list off with false", function()
     local r = run('return { app_name = "foo_bar", env_files = { "-/etc/foo.env" } }',
       { "deploy.lua", "--stdout", "--set", "env_files=false" })

@@ -4,6 +4,7 @@
 #include "failure.h"
 #include "keys.h"
 #include "problems.h"
+#include "unit_value.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -127,9 +128,17 @@ void overrides_push(lua_State *L, const struct options *opts)
         const struct key_spec *spec = keys_find(key);
         if (!spec)
             failure_raise(L, EXIT_USAGE, "--set %s: %s", key, keys_push_unknown(L, key));
-        if (spec->type == KEY_TABLE || spec->type == KEY_FUNCTIONS)
-            failure_raise(L, EXIT_USAGE, "--set %s: the key takes %s, which only a config can give", key,
-                          spec->type == KEY_TABLE ? "a Lua table" : "Lua functions");
+        if (memchr(eq + 1, SPECIFIER_MARK, strlen(eq + 1)))
+            failure_raise(L, EXIT_USAGE, "--set %s: contains a control character (\\x01)", key);
+        if (spec->type == KEY_FUNCTIONS && strcmp(eq + 1, "false") == 0) {
+            lua_newtable(L); /* no functions */
+            lua_rawset(L, -3);
+            continue;
+        }
+        if ((spec->type == KEY_TABLE && !(spec->flags & KEY_OPTIONAL && strcmp(eq + 1, "false") == 0)) ||
+            spec->type == KEY_FUNCTIONS)
+            failure_raise(L, EXIT_USAGE, "--set %s: the key takes %s, which only a config can give (false turns "
+                          "it off)", key, spec->type == KEY_TABLE ? "a Lua table" : "Lua functions");
         if (!push_typed(L, spec, eq + 1))
             failure_raise(L, EXIT_USAGE, "--set %s: expected %s, got '%s'", key, push_type_words(L, spec),
                           eq + 1);
