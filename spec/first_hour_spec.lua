@@ -242,9 +242,17 @@ describe("two services of one run", function()
       { app_name = "shop", restart_method = "systemd_flag", dirs = { "runtime" } } }]])
     assert.are.equal(1, r.code, r.stderr)
     assert.truthy(r.unchanged)
-    has(r.stderr, "deploy.lua: services[2].runtime_directory: services[1] has the runtime directory /run/shop too")
-    has(r.stderr, "deploy.lua: services[2].flags_dir: services[1] has the restart flag file "
+    has(r.stderr, "deploy.lua: services[2].runtime_directory: services[1] (shop-staging) has the runtime directory /run/shop too")
+    has(r.stderr, "deploy.lua: services[2].flags_dir: services[1] (shop-staging) has the restart flag file "
       .. "/srv/shop/flags/restart.flag too; touching it restarts both")
+  end)
+
+  it("cannot share one through two spellings of its path", function()
+    local r = run([[return {
+      { app_name = "a", restart_method = "systemd_flag", flags_dir = "/srv/x/flags" },
+      { app_name = "b", restart_method = "systemd_flag", flags_dir = "/srv//x/./flags/" } }]])
+    assert.are.equal(1, r.code, r.stderr)
+    has(r.stderr, "services[2].flags_dir: services[1] (a) has the restart flag file /srv/x/flags/restart.flag too")
   end)
 
   it("may each have their own", function()

@@ -5,6 +5,7 @@
 #include "commit.h"
 #include "file_io.h"
 #include "journal.h"
+#include "path_rules.h"
 #include "unit_name.h"
 #include "unit_record.h"
 #include "unit_value.h"
@@ -46,27 +47,13 @@ static const char *file_name_problem(const char *name)
     return slash ? drop_in_problem(name, slash) : unit_name_problem(name, UNIT_NAME_TEMPLATE_OK);
 }
 
-/* dir/name with repeated slashes, "." components and a trailing slash
- * folded, so that two spellings of one path are seen as one. */
+/* dir/name with two spellings of one path folded into one (path_fold). */
 static const char *push_normal_path(lua_State *L, const char *dir, const char *name)
 {
     const char *joined = lua_pushfstring(L, "%s/%s", dir, name);
     luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    if (*joined == '/')
-        luaL_addchar(&b, '/');
-    int first = 1;
-    for (const char *p = joined; *p;) {
-        size_t len = strcspn(p, "/");
-        if (len > 0 && !(len == 1 && *p == '.')) {
-            if (!first)
-                luaL_addchar(&b, '/');
-            luaL_addlstring(&b, p, len);
-            first = 0;
-        }
-        p += len + (p[len] == '/');
-    }
-    luaL_pushresult(&b);
+    char *out = luaL_buffinitsize(L, &b, strlen(joined) + 2);
+    luaL_pushresultsize(&b, path_fold(joined, out));
     lua_remove(L, -2);
     return lua_tostring(L, -1);
 }

@@ -60,3 +60,24 @@ const char *path_directory_name_problem(const char *path)
         return "systemd keeps 'private' for DynamicUser= and ignores a directory named so";
     return NULL;
 }
+
+size_t path_fold(const char *path, char *out)
+{
+    size_t n = 0;
+    if (*path == '/')
+        out[n++] = '/';
+    int first = 1;
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len > 0 && !(len == 1 && *p == '.')) {
+            if (!first)
+                out[n++] = '/';
+            memcpy(out + n, p, len);
+            n += len;
+            first = 0;
+        }
+        p += len + (p[len] == '/');
+    }
+    out[n] = '\0';
+    return n;
+}
