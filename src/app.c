@@ -138,15 +138,16 @@ static void process_services(lua_State *L, const struct run_context *ctx, struct
         const char *prefix = push_problem_prefix(L, ctx->config_path, i, n);
         validate_unknown_keys(L, -2, prefix, &problems);
         resolver_resolve(L, -2, ctx, prefix, &problems, &warnings); /* service prefix cfg origins view */
+        int cfg = lua_absindex(L, -3);
         if (problems.count == before)
-            validate_service(L, -3, prefix, &problems);
+            validate_service(L, cfg, prefix, &problems);
         if (problems.count == before && n > 1)
-            shared_paths_check(L, shared, lua_absindex(L, -3), i, prefix, &problems);
+            shared_paths_check(L, shared, cfg, i, prefix, &problems);
         if (problems.count == before)
-            hooks_after_resolve(L, -3, -1);
-        int selected = problems.count == before && is_selected(L, lua_absindex(L, -3), sel);
+            hooks_after_resolve(L, cfg, -1);
+        int selected = problems.count == before && is_selected(L, cfg, sel);
         if (render && problems.count == 0 && selected) {
-            render_service(L, -3, -1, records);
+            render_service(L, cfg, -1, records);
             unit_record_store(L, records, pass->units);
         }
         if (!render && selected) {

@@ -139,7 +139,7 @@ static void install_helper_module(lua_State *L)
  * still tells; calling one says why, through the hint the failure
  * handler adds to "attempt to call a nil value (field 'popen')". */
 struct removed {
-    const char *table; /* a library's global */
+    const char *table; /* a library's global, or NULL for a global itself */
     const char *name;
     const char *why;
 };
@@ -169,33 +169,42 @@ static const struct removed removed_functions[] = {
     {"os", "setlocale", "a config cannot change the locale of the run"},
     {"package", "loadlib", "a config cannot load native code; a module beside the config is loaded as Lua text"},
     {"string", "dump", "a config cannot make bytecode; load takes Lua text"},
+    {NULL, "debug", "the debug library is not available to a config (it could change the host's own state)"},
 };
 
 static void remove_functions(lua_State *L)
 {
     for (size_t i = 0; i < sizeof removed_functions / sizeof removed_functions[0]; i++) {
-        lua_getglobal(L, removed_functions[i].table);
+        if (removed_functions[i].table)
+            lua_getglobal(L, removed_functions[i].table);
+        else
+            lua_pushglobaltable(L);
         lua_pushnil(L);
         lua_setfield(L, -2, removed_functions[i].name);
         lua_pop(L, 1);
     }
 }
 
-/* "...a nil value (field 'popen')": why a config has no io.popen. The
- * field could be one of the config's own tables: the hint says whose
- * function it means. */
+/* "...a nil value (field 'popen')" or "undefined global 'debug'": why a
+ * config has no io.popen, or no debug. The field could be one of the
+ * config's own tables: the hint says whose function it means. */
 static const char *sandbox_hint(lua_State *L, const char *message)
 {
-    static const char marker[] = "a nil value (field '";
-    const char *field = strstr(message, marker);
-    if (!field)
-        return NULL;
-    field += sizeof marker - 1;
-    size_t len = strcspn(field, "'");
-    for (size_t i = 0; i < sizeof removed_functions / sizeof removed_functions[0]; i++) {
-        const struct removed *r = &removed_functions[i];
-        if (strlen(r->name) == len && strncmp(field, r->name, len) == 0)
+    static const char *const markers[] = {"a nil value (field '", "undefined global '"};
+    for (size_t m = 0; m < sizeof markers / sizeof markers[0]; m++) {
+        const char *name = strstr(message, markers[m]);
+        if (!name)
+            continue;
+        name += strlen(markers[m]);
+        size_t len = strcspn(name, "'");
+        for (size_t i = 0; i < sizeof removed_functions / sizeof removed_functions[0]; i++) {
+            const struct removed *r = &removed_functions[i];
+            if ((r->table == NULL) != (m == 1) || strlen(r->name) != len || strncmp(name, r->name, len) != 0)
+                continue;
+            if (!r->table)
+                return lua_pushstring(L, r->why);
             return lua_pushfstring(L, "%s.%s is not available: %s", r->table, r->name, r->why);
+        }
     }
     return NULL;
 }
@@ -434,11 +443,7 @@ static int passing_stops(lua_State *L)
 
 static int undefined_global(lua_State *L)
 {
-    const char *name = luaL_tolstring(L, 2, NULL);
-    if (strcmp(name, "debug") == 0)
-        return luaL_error(L, "the debug library is not available to a config (it could change the host's "
-                             "own state)");
-    return luaL_error(L, "undefined global '%s'", name);
+    return luaL_error(L, "undefined global '%s'", luaL_tolstring(L, 2, NULL));
 }
 
 static void wrap_global(lua_State *L, const char *table, const char *name, lua_CFunction wrapper)
@@ -455,13 +460,8 @@ static void wrap_global(lua_State *L, const char *table, const char *name, lua_C
 
 static void restrict_libraries(lua_State *L)
 {
-    static const char *const globals_removed[] = {"debug", NULL};
     remove_functions(L);
     failure_set_hint(sandbox_hint);
-    lua_pushglobaltable(L);
-    lua_pushnil(L);
-    lua_setfield(L, -2, globals_removed[0]);
-    lua_pop(L, 1);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushnil(L);
     lua_setfield(L, -2, "debug");

@@ -46,13 +46,15 @@ static int push_integer(lua_State *L, const char *text)
 /* Pushes `text` as a value of the key's type, or returns 0. */
 static int push_typed(lua_State *L, const struct key_spec *spec, const char *text)
 {
-    if (strcmp(text, "false") == 0 && spec->type == KEY_LIST) {
-        lua_newtable(L); /* off, for a list, is empty */
-        return 1;
-    }
-    if ((spec->flags & KEY_OPTIONAL) && strcmp(text, "false") == 0) {
-        lua_pushboolean(L, 0);
-        return 1;
+    if (strcmp(text, "false") == 0) {
+        if (spec->type == KEY_LIST || spec->type == KEY_FUNCTIONS) {
+            lua_newtable(L); /* off, for a list, is empty */
+            return 1;
+        }
+        if (spec->flags & KEY_OPTIONAL) {
+            lua_pushboolean(L, 0);
+            return 1;
+        }
     }
     switch (spec->type) {
     case KEY_BOOLEAN:
@@ -130,13 +132,7 @@ void overrides_push(lua_State *L, const struct options *opts)
             failure_raise(L, EXIT_USAGE, "--set %s: %s", key, keys_push_unknown(L, key));
         if (memchr(eq + 1, SPECIFIER_MARK, strlen(eq + 1)))
             failure_raise(L, EXIT_USAGE, "--set %s: contains a control character (\\x01)", key);
-        if (spec->type == KEY_FUNCTIONS && strcmp(eq + 1, "false") == 0) {
-            lua_newtable(L); /* no functions */
-            lua_rawset(L, -3);
-            continue;
-        }
-        if ((spec->type == KEY_TABLE && !(spec->flags & KEY_OPTIONAL && strcmp(eq + 1, "false") == 0)) ||
-            spec->type == KEY_FUNCTIONS)
+        if ((spec->type == KEY_TABLE || spec->type == KEY_FUNCTIONS) && strcmp(eq + 1, "false") != 0)
             failure_raise(L, EXIT_USAGE, "--set %s: the key takes %s, which only a config can give (false turns "
                           "it off)", key, spec->type == KEY_TABLE ? "a Lua table" : "Lua functions");
         if (!push_typed(L, spec, eq + 1))

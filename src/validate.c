@@ -195,7 +195,7 @@ static const char *check_env_file(const char *s)
     if (has_edge_whitespace(s))
         return "systemd strips whitespace at the start and end of this value";
     s += s[0] == '-';
-    if (strchr("!@:+|", s[0]) && s[0])
+    if (s[0] && strchr("!@:+|", s[0]))
         return "only '-' (the file may be missing) is a prefix in EnvironmentFile=; systemd ignores a line "
                "with another";
     return path_absolute_problem(s);
@@ -617,7 +617,8 @@ static const char *applied_string(lua_State *L, int cfg, const char *key)
 }
 
 /* A release (mix, distillery) is an OTP application, whose name is an
- * atom: mix_systemd's rule. A plain program's is any unit name. */
+ * atom: mix_systemd's rule. A plain program's is any user's name
+ * (FORMAT_APP_NAME). */
 static void check_release_app_name(lua_State *L, struct problems *p, const char *prefix, int cfg)
 {
     const char *system = string_field(L, cfg, "release_system");
@@ -628,7 +629,7 @@ static void check_release_app_name(lua_State *L, struct problems *p, const char 
     if (s && !(islower((unsigned char)s[0]) && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s)))
         report(L, p, prefix, "app_name", keys_find("app_name"),
                "expected a lower-case name: [a-z][a-z0-9_]*, an OTP application's (a plain program, "
-               "release_system = \"none\", may have any unit name)", NULL, -1);
+               "release_system = \"none\", may have any user's name)", NULL, -1);
     lua_pop(L, 1);
 }
 
